@@ -1,0 +1,175 @@
+//! The local quadratic cost model `c(x,u) ≈ ½ yᵀ Cm_t y + yᵀ cv_t + cc_t`, `y = [x; u]`,
+//! built from the costs' derivatives at the samples (DESIGN.md §3).
+
+use pilqr_linalg::{MatStack, VecStack};
+use serde::{Deserialize, Serialize};
+
+use crate::cost::{Cost, CostDerivatives};
+use crate::error::CoreError;
+use crate::sample::SampleBatch;
+
+/// Quadratic cost model in **absolute** `[x; u]` coordinates: `Cm [T,n,n]`, `cv [T,n]`, `cc [T]`
+/// with `n = dX + dU`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostModel {
+    /// Quadratic terms.
+    pub cm: MatStack,
+    /// Linear terms.
+    pub cv: VecStack,
+    /// Constants.
+    pub cc: Vec<f64>,
+    /// State dimension `dX` (the first `dX` entries of `y`).
+    pub dx: usize,
+}
+
+impl CostModel {
+    /// A zero model.
+    pub fn zeros(horizon: usize, dx: usize, du: usize) -> Self {
+        CostModel {
+            cm: MatStack::zeros(horizon, dx + du, dx + du),
+            cv: VecStack::zeros(horizon, dx + du),
+            cc: vec![0.0; horizon],
+            dx,
+        }
+    }
+
+    /// Horizon `T`.
+    pub fn horizon(&self) -> usize {
+        self.cc.len()
+    }
+
+    /// `dX + dU`.
+    pub fn dim(&self) -> usize {
+        self.cv.dim()
+    }
+
+    /// The model's cost at step `t` for `y = [x; u]`.
+    pub fn eval(&self, t: usize, y: &[f64]) -> f64 {
+        let cm = self.cm.at(t);
+        let cv = self.cv.at(t);
+        let n = y.len();
+        let mut v = self.cc[t];
+        for j in 0..n {
+            let mut s = 0.0;
+            for i in 0..n {
+                s += cm[(i, j)] * y[i];
+            }
+            v += y[j] * (0.5 * s + cv[j]);
+        }
+        v
+    }
+}
+
+/// Builds a [`CostModel`] from a batch: for every sample, the cost's derivatives at
+/// `ŷ = [x_t; u_t]` are re-expanded about the origin
+/// (`cv ← cv − Cm ŷ`, `cc ← cc − ŷᵀ cv_old + ½ ŷᵀ Cm ŷ`) and averaged over samples.
+/// For a cost that is exactly quadratic the model therefore reproduces every sample's cost.
+///
+/// Holds its scratch buffers, so repeated builds do not reallocate them.
+///
+/// ```
+/// use std::sync::Arc;
+/// use pilqr_core::{CostModelBuilder, SampleBatch, SampleDims, StateCost, Trajectory, Cost};
+///
+/// let dims = SampleDims { horizon: 1, dx: 1, du: 1, dobs: 0 };
+/// let cost = StateCost::new(vec![0], vec![2.0]); // ½ (x − 2)²
+/// let t = |x: f64| Trajectory { x: vec![x], u: vec![0.0], obs: vec![], noise: vec![0.0], cost: vec![0.5 * (x - 2.0) * (x - 2.0)] };
+/// let batch = SampleBatch::from_trajectories(dims, vec![t(0.0), t(5.0)]).unwrap();
+/// let model = CostModelBuilder::new(1, 1, 1).build(&cost, &batch).unwrap();
+/// assert!((model.eval(0, &[3.0, 0.0]) - 0.5).abs() < 1e-12);
+/// ```
+#[derive(Debug, Clone)]
+pub struct CostModelBuilder {
+    derivs: CostDerivatives,
+    y: Vec<f64>,
+    cy: Vec<f64>,
+}
+
+impl CostModelBuilder {
+    /// Scratch for horizon `T`, state `dX`, action `dU`.
+    pub fn new(horizon: usize, dx: usize, du: usize) -> Self {
+        CostModelBuilder {
+            derivs: CostDerivatives::zeros(horizon, dx, du),
+            y: vec![0.0; dx + du],
+            cy: vec![0.0; dx + du],
+        }
+    }
+
+    /// Build the model of `cost` over the samples of `batch`.
+    pub fn build(&mut self, cost: &dyn Cost, batch: &SampleBatch) -> Result<CostModel, CoreError> {
+        let d = batch.dims();
+        let (horizon, dx, du) = (d.horizon, d.dx, d.du);
+        if self.derivs.horizon() != horizon || self.derivs.dx() != dx || self.derivs.du() != du {
+            *self = CostModelBuilder::new(horizon, dx, du);
+        }
+        let n = dx + du;
+        let inv_n = 1.0 / batch.len() as f64;
+        let mut model = CostModel::zeros(horizon, dx, du);
+        for i in 0..batch.len() {
+            self.derivs.reset();
+            cost.accumulate(batch.trajectory(i), 1.0, &mut self.derivs)?;
+            for t in 0..horizon {
+                self.y[..dx].copy_from_slice(batch.x(i, t));
+                self.y[dx..].copy_from_slice(batch.u(i, t));
+                let lxx = self.derivs.lxx.at(t);
+                let luu = self.derivs.luu.at(t);
+                let lux = self.derivs.lux.at(t);
+                let lx = self.derivs.lx.at(t);
+                let lu = self.derivs.lu.at(t);
+                let y = &self.y;
+                let (x, u) = y.split_at(dx);
+                // cy = Cm ŷ, with Cm = [[lxx, luxᵀ], [lux, luu]].
+                for r in 0..dx {
+                    let mut s = 0.0;
+                    for c in 0..dx {
+                        s += lxx[(r, c)] * x[c];
+                    }
+                    for c in 0..du {
+                        s += lux[(c, r)] * u[c];
+                    }
+                    self.cy[r] = s;
+                }
+                for r in 0..du {
+                    let mut s = 0.0;
+                    for c in 0..dx {
+                        s += lux[(r, c)] * x[c];
+                    }
+                    for c in 0..du {
+                        s += luu[(r, c)] * u[c];
+                    }
+                    self.cy[dx + r] = s;
+                }
+                let mut cv_dot_y = 0.0;
+                let mut ycy = 0.0;
+                for r in 0..n {
+                    let g = if r < dx { lx[r] } else { lu[r - dx] };
+                    cv_dot_y += g * y[r];
+                    ycy += y[r] * self.cy[r];
+                }
+                model.cc[t] += inv_n * (self.derivs.l[t] - cv_dot_y + 0.5 * ycy);
+                let cv = model.cv.at_mut(t);
+                for r in 0..n {
+                    let g = if r < dx { lx[r] } else { lu[r - dx] };
+                    cv[r] += inv_n * (g - self.cy[r]);
+                }
+                let mut cm = model.cm.at_mut(t);
+                for c in 0..dx {
+                    for r in 0..dx {
+                        cm[(r, c)] += inv_n * lxx[(r, c)];
+                    }
+                    for r in 0..du {
+                        let v = inv_n * lux[(r, c)];
+                        cm[(dx + r, c)] += v;
+                        cm[(c, dx + r)] += v;
+                    }
+                }
+                for c in 0..du {
+                    for r in 0..du {
+                        cm[(dx + r, dx + c)] += inv_n * luu[(r, c)];
+                    }
+                }
+            }
+        }
+        Ok(model)
+    }
+}

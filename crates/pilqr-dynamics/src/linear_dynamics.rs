@@ -1,0 +1,51 @@
+//! The fitted model: time-varying linear-Gaussian dynamics and the initial-state distribution.
+
+use faer::Mat;
+use pilqr_linalg::{MatStack, VecStack};
+use serde::{Deserialize, Serialize};
+
+/// `x_{t+1} ~ N(Fm_t [x_t; u_t] + fv_t, dyn_covar_t)` for `t < T−1`, and `x_0 ~ N(x0mu, x0sigma)`.
+///
+/// Shapes: `Fm [T,dX,dX+dU]`, `fv [T,dX]`, `dyn_covar [T,dX,dX]`; step `T−1` has no transition
+/// and is left zero.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinearDynamics {
+    /// Transition matrices `Fm_t` acting on `[x_t; u_t]`.
+    pub fm: MatStack,
+    /// Offsets `fv_t`.
+    pub fv: VecStack,
+    /// Transition noise covariances.
+    pub dyn_covar: MatStack,
+    /// Mean of the initial state.
+    pub x0mu: Vec<f64>,
+    /// Covariance of the initial state (`dX x dX`, column-major).
+    pub x0sigma: MatStack,
+}
+
+impl LinearDynamics {
+    /// Zero dynamics for horizon `T`, state `dX`, action `dU` (unit initial covariance).
+    pub fn zeros(horizon: usize, dx: usize, du: usize) -> Self {
+        LinearDynamics {
+            fm: MatStack::zeros(horizon, dx, dx + du),
+            fv: VecStack::zeros(horizon, dx),
+            dyn_covar: MatStack::zeros(horizon, dx, dx),
+            x0mu: vec![0.0; dx],
+            x0sigma: MatStack::repeat(1, Mat::<f64>::identity(dx, dx).as_ref()),
+        }
+    }
+
+    /// Horizon `T`.
+    pub fn horizon(&self) -> usize {
+        self.fm.len()
+    }
+
+    /// State dimension `dX`.
+    pub fn dx(&self) -> usize {
+        self.fm.rows()
+    }
+
+    /// Action dimension `dU`.
+    pub fn du(&self) -> usize {
+        self.fm.cols() - self.fm.rows()
+    }
+}
