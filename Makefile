@@ -1,0 +1,23 @@
+# The two set-up commands of the README. Both install libtorch (PyTorch 2.13.0 from the Python
+# package index, once, into ~/.cache/pilqr; see scripts/with-libtorch) before building.
+WITH_TORCH := scripts/with-libtorch
+
+.PHONY: demo test lint bench doc
+
+## The main job: the headline end-to-end run on built-in defaults.
+demo:
+	$(WITH_TORCH) cargo run --release --example demo
+
+## All tests of the workspace (unit, integration, doc tests; the libtorch smoke test included).
+test:
+	$(WITH_TORCH) cargo test --workspace
+
+## Formatting, lints and docs, as required before every commit.
+lint:
+	cargo fmt --all -- --check
+	$(WITH_TORCH) cargo clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(WITH_TORCH) cargo doc --workspace --no-deps
+
+## Criterion benchmarks (long).
+bench:
+	$(WITH_TORCH) cargo bench --workspace
