@@ -88,10 +88,11 @@ fn bench_costs(c: &mut Criterion) {
     let cost = pusher_like_cost();
     let b = batch(&cost);
     let mut buf = CostDerivatives::zeros(T, DX, DU);
+    let support = cost.state_hessian_support(DX);
     c.bench_function("pusher cost + derivatives, 20 samples", |bench| {
         bench.iter(|| {
             for i in 0..N {
-                buf.reset();
+                buf.reset_support(support.as_deref());
                 cost.accumulate(b.trajectory(i), 1.0, &mut buf)
                     .expect("cost");
             }

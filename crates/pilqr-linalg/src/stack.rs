@@ -263,7 +263,7 @@ impl VecStack {
             Some(n) if n == data.len() => Ok(VecStack { len, dim, data }),
             _ => Err(LinalgError::BufferLength {
                 what: "vector stack",
-                expected: len.checked_mul(dim).unwrap_or(usize::MAX),
+                expected: len.saturating_mul(dim),
                 got: data.len(),
                 len,
                 rows: dim,

@@ -78,6 +78,31 @@ impl CostDerivatives {
         self.du
     }
 
+    /// Zero everything except `l_xx` outside `support × support` (`None`: zero all of it).
+    ///
+    /// After a cost with that [`state Hessian support`](crate::Cost::state_hessian_support) was
+    /// accumulated, its `l_xx` is zero outside the support, so this restores an all-zero buffer
+    /// at a fraction of the cost of [`CostDerivatives::reset`].
+    pub fn reset_support(&mut self, support: Option<&[usize]>) {
+        let Some(support) = support else {
+            self.reset();
+            return;
+        };
+        self.l.fill(0.0);
+        self.lx.fill_zero();
+        self.lu.fill_zero();
+        self.luu.fill_zero();
+        self.lux.fill_zero();
+        for t in 0..self.lxx.len() {
+            let mut h = self.lxx.at_mut(t);
+            for &j in support {
+                for &i in support {
+                    h[(i, j)] = 0.0;
+                }
+            }
+        }
+    }
+
     /// Zero everything, keeping the allocations.
     pub fn reset(&mut self) {
         self.l.fill(0.0);

@@ -315,3 +315,70 @@ fn cost_model_reproduces_quadratic_costs_exactly() {
         }
     }
 }
+
+/// Hides the inner cost's Hessian support, forcing the dense path.
+#[derive(Debug)]
+struct Dense<C>(C);
+
+impl<C: Cost> Cost for Dense<C> {
+    fn accumulate(
+        &self,
+        traj: TrajectoryRef<'_>,
+        weight: f64,
+        out: &mut CostDerivatives,
+    ) -> Result<(), crate::CoreError> {
+        self.0.accumulate(traj, weight, out)
+    }
+}
+
+#[test]
+fn sparse_support_model_equals_dense_model() {
+    use crate::sample::{SampleBatch, SampleDims, Trajectory};
+    let cost = WeightedSum::new()
+        .with(
+            3.0,
+            Arc::new(
+                StateCost::new(vec![1, 3], vec![0.2, -0.4])
+                    .with_penalty(smooth_l1())
+                    .with_ramp(Ramp::Quadratic),
+            ),
+        )
+        .with(
+            1e-2,
+            Arc::new(ActionCost {
+                weights: vec![1.0; DU],
+            }),
+        );
+    assert_eq!(cost.state_hessian_support(DX), Some(vec![1, 3]));
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let dims = SampleDims {
+        horizon: T,
+        dx: DX,
+        du: DU,
+        dobs: 0,
+    };
+    let trajs: Vec<Trajectory> = (0..6)
+        .map(|_| {
+            let (x, u) = random_traj(&mut rng);
+            let c = values(&cost, &x, &u);
+            Trajectory {
+                x,
+                u,
+                obs: vec![],
+                noise: vec![0.0; T * DU],
+                cost: c,
+            }
+        })
+        .collect();
+    let batch = SampleBatch::from_trajectories(dims, trajs).unwrap();
+    let mut builder = CostModelBuilder::new(T, DX, DU);
+    let sparse = builder.build(&cost, &batch).unwrap();
+    let dense = builder.build(&Dense(cost), &batch).unwrap();
+    for t in 0..T {
+        assert!((sparse.cm.at(t) - dense.cm.at(t)).norm_max() < 1e-12);
+        for k in 0..DX + DU {
+            assert!((sparse.cv.at(t)[k] - dense.cv.at(t)[k]).abs() < 1e-12);
+        }
+        assert!((sparse.cc[t] - dense.cc[t]).abs() < 1e-12);
+    }
+}

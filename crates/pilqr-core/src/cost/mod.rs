@@ -49,6 +49,16 @@ pub trait Cost: Send + Sync + std::fmt::Debug {
         out: &mut CostDerivatives,
     ) -> Result<(), CoreError>;
 
+    /// The state entries that can appear in this cost's state Hessian `l_xx`, or `None` when
+    /// any entry can (the default, always correct). Declaring a small support lets
+    /// [`CostModelBuilder`] and [`CostDerivatives::reset_support`] skip the zero blocks of
+    /// `l_xx`, which dominate the work at robot sizes. An implementation that declares a support
+    /// must never write `l_xx` outside `support × support`.
+    fn state_hessian_support(&self, dx: usize) -> Option<Vec<usize>> {
+        let _ = dx;
+        None
+    }
+
     /// Per-step values along `traj`.
     fn values(&self, traj: TrajectoryRef<'_>) -> Result<Vec<f64>, CoreError> {
         let mut out = CostDerivatives::values_only(traj.horizon);

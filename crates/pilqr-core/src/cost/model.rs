@@ -104,9 +104,16 @@ impl CostModelBuilder {
         }
         let n = dx + du;
         let inv_n = 1.0 / batch.len() as f64;
+        // Only the declared support of l_xx can be non-zero: restrict the O(dX²) work to it.
+        let support: Vec<usize> = cost
+            .state_hessian_support(dx)
+            .unwrap_or_else(|| (0..dx).collect());
         let mut model = CostModel::zeros(horizon, dx, du);
+        self.derivs.reset();
         for i in 0..batch.len() {
-            self.derivs.reset();
+            if i > 0 {
+                self.derivs.reset_support(Some(&support));
+            }
             cost.accumulate(batch.trajectory(i), 1.0, &mut self.derivs)?;
             for t in 0..horizon {
                 self.y[..dx].copy_from_slice(batch.x(i, t));
@@ -121,13 +128,16 @@ impl CostModelBuilder {
                 // cy = Cm ŷ, with Cm = [[lxx, luxᵀ], [lux, luu]].
                 for r in 0..dx {
                     let mut s = 0.0;
-                    for c in 0..dx {
-                        s += lxx[(r, c)] * x[c];
-                    }
                     for c in 0..du {
                         s += lux[(c, r)] * u[c];
                     }
                     self.cy[r] = s;
+                }
+                for &c in &support {
+                    let col = lxx.col(c);
+                    for &r in &support {
+                        self.cy[r] += col[r] * x[c];
+                    }
                 }
                 for r in 0..du {
                     let mut s = 0.0;
@@ -153,10 +163,12 @@ impl CostModelBuilder {
                     cv[r] += inv_n * (g - self.cy[r]);
                 }
                 let mut cm = model.cm.at_mut(t);
-                for c in 0..dx {
-                    for r in 0..dx {
+                for &c in &support {
+                    for &r in &support {
                         cm[(r, c)] += inv_n * lxx[(r, c)];
                     }
+                }
+                for c in 0..dx {
                     for r in 0..du {
                         let v = inv_n * lux[(r, c)];
                         cm[(dx + r, c)] += v;

@@ -136,6 +136,16 @@ impl StateCost {
 }
 
 impl Cost for StateCost {
+    fn state_hessian_support(&self, _dx: usize) -> Option<Vec<usize>> {
+        let mut s: Vec<usize> = self.indices.clone();
+        if let Some(r) = &self.relative_to {
+            s.extend_from_slice(r);
+        }
+        s.sort_unstable();
+        s.dedup();
+        Some(s)
+    }
+
     fn accumulate(
         &self,
         traj: TrajectoryRef<'_>,
@@ -176,20 +186,22 @@ impl Cost for StateCost {
                     lx[rel[j]] -= gj;
                 }
             }
-            let mut lxx = out.lxx.at_mut(t);
+            // l_xx += r W H W on (idx, idx), and with the opposite sign on the cross blocks
+            // (idx, ref), (ref, idx), plus (ref, ref). Column-major step slice of the stack.
+            let dx = traj.dx;
+            let lxx = &mut out.lxx.as_mut_slice()[t * dx * dx..(t + 1) * dx * dx];
             for b in 0..m {
+                let wb = r * wp(b);
+                let ib = self.indices[b];
                 for a in 0..m {
-                    let v = r * wp(a) * h[a + b * m] * wp(b);
-                    if v == 0.0 {
-                        continue;
-                    }
-                    let (ia, ib) = (self.indices[a], self.indices[b]);
-                    lxx[(ia, ib)] += v;
+                    let v = wb * wp(a) * h[a + b * m];
+                    let ia = self.indices[a];
+                    lxx[ia + ib * dx] += v;
                     if let Some(rel) = &self.relative_to {
                         let (ra, rb) = (rel[a], rel[b]);
-                        lxx[(ra, rb)] += v;
-                        lxx[(ia, rb)] -= v;
-                        lxx[(ra, ib)] -= v;
+                        lxx[ra + rb * dx] += v;
+                        lxx[ia + rb * dx] -= v;
+                        lxx[ra + ib * dx] -= v;
                     }
                 }
             }

@@ -47,6 +47,16 @@ impl WeightedSum {
 }
 
 impl Cost for WeightedSum {
+    fn state_hessian_support(&self, dx: usize) -> Option<Vec<usize>> {
+        let mut all = Vec::new();
+        for (_, c) in &self.terms {
+            all.extend(c.state_hessian_support(dx)?);
+        }
+        all.sort_unstable();
+        all.dedup();
+        Some(all)
+    }
+
     fn accumulate(
         &self,
         traj: TrajectoryRef<'_>,

@@ -54,6 +54,23 @@ pub struct WaypointCost {
 }
 
 impl Cost for WaypointCost {
+    fn state_hessian_support(&self, dx: usize) -> Option<Vec<usize>> {
+        // Columns of any A_j with a non-zero entry.
+        let mut s: Vec<usize> = (0..dx)
+            .filter(|&i| {
+                self.waypoints.iter().any(|w| {
+                    w.a.len() == w.rows * dx && (0..w.rows).any(|r| w.a[r * dx + i] != 0.0)
+                })
+            })
+            .collect();
+        s.dedup();
+        // A malformed waypoint (checked in accumulate) makes no promise.
+        if self.waypoints.iter().any(|w| w.a.len() != w.rows * dx) {
+            return None;
+        }
+        Some(s)
+    }
+
     fn accumulate(
         &self,
         traj: TrajectoryRef<'_>,
