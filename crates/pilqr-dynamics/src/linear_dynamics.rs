@@ -8,6 +8,15 @@ use serde::{Deserialize, Serialize};
 ///
 /// Shapes: `Fm [T,dX,dX+dU]`, `fv [T,dX]`, `dyn_covar [T,dX,dX]`; step `T−1` has no transition
 /// and is left zero.
+///
+/// ```
+/// use pilqr_dynamics::LinearDynamics;
+///
+/// let d = LinearDynamics::zeros(100, 36, 4);
+/// assert_eq!((d.horizon(), d.dx(), d.du()), (100, 36, 4));
+/// assert_eq!((d.fm.rows(), d.fm.cols()), (36, 40));
+/// assert_eq!(d.x0sigma.at(0)[(5, 5)], 1.0);
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinearDynamics {
     /// Transition matrices `Fm_t` acting on `[x_t; u_t]`.

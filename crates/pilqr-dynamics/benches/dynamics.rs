@@ -1,0 +1,81 @@
+//! Criterion benchmarks of the dynamics fit at the gripper-pusher size (T=100, dX=36, dU=4,
+//! N=20, buffer full) and at dX=20/dU=2 and dX=44/dU=6.
+//!
+//! - `plain_regression`: per-step ridge regression + initial state (no prior).
+//! - `prior_update_and_regression`: the iterative use: a fitter that has seen one batch (buffer
+//!   full, GMM fitted) receives the next batch of the same condition (the controller moved a
+//!   little): buffer update, warm-started EM to convergence, regression with the prior.
+//! - `gmm_e_step`: one E-step (responsibilities of all buffer points).
+//!
+//! Run: `cargo bench -p pilqr-dynamics --bench dynamics`.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::Duration;
+
+use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
+use pilqr_dynamics::{DynamicsConfig, DynamicsFitter, fit_linear_dynamics};
+
+const SIZES: [(usize, usize); 3] = [(20, 2), (36, 4), (44, 6)];
+
+fn benches(c: &mut Criterion) {
+    let mut g = c.benchmark_group("plain_regression");
+    for (dx, du) in SIZES {
+        let (_, b) = common::iterative_batches(dx, du, 100, 20);
+        g.bench_with_input(
+            BenchmarkId::from_parameter(format!("dx{dx}_du{du}")),
+            &b,
+            |bch, b| bch.iter(|| fit_linear_dynamics(b, 1e-6, 1e-6).unwrap()),
+        );
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("prior_update_and_regression");
+    g.sample_size(20).measurement_time(Duration::from_secs(8));
+    for (dx, du) in SIZES {
+        let (a, b) = common::iterative_batches(dx, du, 100, 20);
+        let mut fitter = DynamicsFitter::new(DynamicsConfig::default(), dx, du).unwrap();
+        fitter.update(&a, 1).unwrap();
+        {
+            let mut f = fitter.clone();
+            f.update(&b, 2).unwrap();
+            let r = f.last_em_report().unwrap();
+            eprintln!(
+                "dx{dx}_du{du}: warm EM iterations {} ({:?}), K={}, points={}",
+                r.iterations, r.stop, r.components, r.points
+            );
+        }
+        g.bench_with_input(
+            BenchmarkId::from_parameter(format!("dx{dx}_du{du}")),
+            &(fitter, b),
+            |bch, (fitter, b)| {
+                bch.iter_batched(
+                    || fitter.clone(),
+                    |mut f| f.update(b, 2).unwrap(),
+                    BatchSize::LargeInput,
+                )
+            },
+        );
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("gmm_e_step");
+    g.sample_size(20);
+    for (dx, du) in SIZES {
+        let (a, _) = common::iterative_batches(dx, du, 100, 20);
+        let mut fitter = DynamicsFitter::new(DynamicsConfig::default(), dx, du).unwrap();
+        fitter.update(&a, 1).unwrap();
+        let prior = fitter.prior().unwrap();
+        let pts = prior.points();
+        let gmm = prior.gmm().clone();
+        g.bench_function(
+            BenchmarkId::from_parameter(format!("dx{dx}_du{du}")),
+            |bch| bch.iter(|| gmm.responsibilities(pts.as_ref()).unwrap()),
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(dynamics, benches);
+criterion_main!(dynamics);

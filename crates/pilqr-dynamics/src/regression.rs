@@ -1,0 +1,127 @@
+//! Per-step linear regression of the dynamics, with or without a prior.
+
+use faer::{Mat, MatRef};
+use pilqr_core::SampleBatch;
+use pilqr_linalg::MatStack;
+
+use crate::conditional::{ConditionalRegressor, PriorRef};
+use crate::error::DynamicsError;
+use crate::initial_state::fit_initial_state;
+use crate::linear_dynamics::LinearDynamics;
+
+/// Plain per-step ridge regression `x_{t+1} ~ N(Fm_t [x_t;u_t] + fv_t, dyn_covar_t)` and the
+/// initial state without prior (DESIGN.md §4.2).
+///
+/// For each `t < T−1`: the biased sample covariance of `[x_t; u_t; x_{t+1}]` over the `N`
+/// samples, `regularization` added to the diagonal of its `[x;u]` block, conditioned on
+/// `[x_t; u_t]`. Step `T−1` is left zero.
+///
+/// With fewer samples than `dX + dU + 1` the `[x;u]` block is singular and the ridge is what
+/// makes the fit well-posed (`Fm` is then the minimum-norm-like ridge solution); with
+/// `regularization = 0` a singular block gets the smallest jitter that factors
+/// (see [`pilqr_linalg::Jitter`]); beyond that the error names the time step.
+///
+/// ```
+/// use pilqr_core::{SampleBatch, SampleDims, Trajectory};
+/// use pilqr_dynamics::fit_linear_dynamics;
+///
+/// // x' = 0.5 x + u, noiseless, 3 samples, T = 3.
+/// let dims = SampleDims { horizon: 3, dx: 1, du: 1, dobs: 0 };
+/// let traj = |x0: f64, u: [f64; 3]| {
+///     let mut x = vec![x0];
+///     for t in 0..2 { x.push(0.5 * x[t] + u[t]); }
+///     Trajectory { x, u: u.to_vec(), obs: vec![], noise: vec![0.0; 3], cost: vec![0.0; 3] }
+/// };
+/// let batch = SampleBatch::from_trajectories(dims, vec![
+///     traj(1.0, [0.3, -1.0, 0.0]), traj(-2.0, [1.0, 0.5, 0.0]), traj(0.5, [-0.7, 2.0, 0.0]),
+/// ]).unwrap();
+/// let dynamics = fit_linear_dynamics(&batch, 0.0, 1e-6).unwrap();
+/// assert!((dynamics.fm.at(0)[(0, 0)] - 0.5).abs() < 1e-9);
+/// assert!((dynamics.fm.at(0)[(0, 1)] - 1.0).abs() < 1e-9);
+/// ```
+pub fn fit_linear_dynamics(
+    batch: &SampleBatch,
+    regularization: f64,
+    initial_state_var: f64,
+) -> Result<LinearDynamics, DynamicsError> {
+    let d = batch.dims();
+    let mut out = LinearDynamics::zeros(d.horizon, d.dx, d.du);
+    fit_transitions(batch, regularization, None, &mut out)?;
+    let (mu, sigma) = fit_initial_state(batch, initial_state_var, None)?;
+    out.x0mu = mu;
+    out.x0sigma = MatStack::repeat(1, sigma.as_ref());
+    Ok(out)
+}
+
+/// Per-step priors in the layout the fitter builds: means `D x S`, `Φ` columns `D² x S`.
+pub(crate) struct StepPriors<'a> {
+    pub mu0: MatRef<'a, f64>,
+    pub phi: MatRef<'a, f64>,
+    pub m: f64,
+    pub n0: f64,
+}
+
+/// The batch's transition points at step `t`, `[x_t; u_t; x_{t+1}]` per column (`D x N`).
+pub(crate) fn step_points(batch: &SampleBatch, t: usize, out: &mut Mat<f64>) {
+    let d = batch.dims();
+    for i in 0..batch.len() {
+        let col = out.col_as_slice_mut(i);
+        col[..d.dx].copy_from_slice(batch.x(i, t));
+        col[d.dx..d.dx + d.du].copy_from_slice(batch.u(i, t));
+        col[d.dx + d.du..].copy_from_slice(batch.x(i, t + 1));
+    }
+}
+
+/// Fill `out.fm, out.fv, out.dyn_covar` for every `t < T−1`.
+pub(crate) fn fit_transitions(
+    batch: &SampleBatch,
+    regularization: f64,
+    priors: Option<StepPriors<'_>>,
+    out: &mut LinearDynamics,
+) -> Result<(), DynamicsError> {
+    let d = batch.dims();
+    if d.horizon < 2 {
+        return Err(DynamicsError::HorizonTooShort { horizon: d.horizon });
+    }
+    if !(regularization.is_finite() && regularization >= 0.0) {
+        return Err(DynamicsError::InvalidConfig {
+            field: "regularization",
+            reason: format!("must be finite and >= 0, got {regularization}"),
+        });
+    }
+    let dj = 2 * d.dx + d.du;
+    let mut pts = Mat::zeros(dj, batch.len());
+    let mut reg = ConditionalRegressor::new(d.dx + d.du, d.dx);
+    for t in 0..d.horizon - 1 {
+        step_points(batch, t, &mut pts);
+        let prior = priors.as_ref().map(|p| PriorRef {
+            mu0: p
+                .mu0
+                .col(t)
+                .try_as_col_major()
+                .expect("contiguous prior mean")
+                .as_slice(),
+            phi: MatRef::from_column_major_slice(
+                p.phi
+                    .col(t)
+                    .try_as_col_major()
+                    .expect("contiguous prior scale")
+                    .as_slice(),
+                dj,
+                dj,
+            ),
+            m: p.m,
+            n0: p.n0,
+        });
+        reg.fit_into(
+            pts.as_ref(),
+            prior,
+            regularization,
+            out.fm.at_mut(t),
+            out.fv.at_mut(t),
+            out.dyn_covar.at_mut(t),
+        )
+        .map_err(|e| e.at_step(t))?;
+    }
+    Ok(())
+}
