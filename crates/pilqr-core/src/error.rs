@@ -17,7 +17,9 @@ pub enum CoreError {
         got: usize,
     },
     /// A stack has the wrong shape.
-    #[error("{field}: expected [{expected_len}, {expected_rows}, {expected_cols}], got [{len}, {rows}, {cols}]")]
+    #[error(
+        "{field}: expected [{expected_len}, {expected_rows}, {expected_cols}], got [{len}, {rows}, {cols}]"
+    )]
     Shape {
         /// Which field.
         field: &'static str,

@@ -68,7 +68,10 @@ impl RunSeed {
 
     /// The stream that draws the action noise of one sample.
     pub fn sample_rng(&self, iteration: usize, condition: usize, sample: usize) -> ChaCha8Rng {
-        self.rng("sample-noise", &[iteration as u64, condition as u64, sample as u64])
+        self.rng(
+            "sample-noise",
+            &[iteration as u64, condition as u64, sample as u64],
+        )
     }
 }
 

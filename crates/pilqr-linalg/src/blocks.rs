@@ -39,7 +39,10 @@ pub struct XuBlocksMut<'a> {
 /// # Panics
 /// If `m` is not square or `dx > m.nrows()`.
 pub fn split_xu(m: MatRef<'_, f64>, dx: usize) -> XuBlocks<'_> {
-    assert!(m.nrows() == m.ncols() && dx <= m.nrows(), "split_xu: bad shape");
+    assert!(
+        m.nrows() == m.ncols() && dx <= m.nrows(),
+        "split_xu: bad shape"
+    );
     let (xx, xu, ux, uu) = m.split_at(dx, dx);
     XuBlocks { xx, xu, ux, uu }
 }
@@ -49,7 +52,10 @@ pub fn split_xu(m: MatRef<'_, f64>, dx: usize) -> XuBlocks<'_> {
 /// # Panics
 /// If `m` is not square or `dx > m.nrows()`.
 pub fn split_xu_mut(m: MatMut<'_, f64>, dx: usize) -> XuBlocksMut<'_> {
-    assert!(m.nrows() == m.ncols() && dx <= m.nrows(), "split_xu_mut: bad shape");
+    assert!(
+        m.nrows() == m.ncols() && dx <= m.nrows(),
+        "split_xu_mut: bad shape"
+    );
     let (xx, xu, ux, uu) = m.split_at_mut(dx, dx);
     XuBlocksMut { xx, xu, ux, uu }
 }

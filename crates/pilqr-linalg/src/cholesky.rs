@@ -283,7 +283,10 @@ mod tests {
     fn rejects_indefinite_without_jitter() {
         let a = mat![[1.0, 2.0], [2.0, 1.0]];
         let err = Cholesky::factor(a.as_ref(), Jitter::NONE).unwrap_err();
-        assert!(matches!(err, LinalgError::NotPositiveDefinite { dim: 2, .. }));
+        assert!(matches!(
+            err,
+            LinalgError::NotPositiveDefinite { dim: 2, .. }
+        ));
     }
 
     #[test]

@@ -90,7 +90,11 @@ pub fn check_finite(what: &'static str, m: faer::MatRef<'_, f64>) -> Result<(), 
     for j in 0..m.ncols() {
         for i in 0..m.nrows() {
             if !m[(i, j)].is_finite() {
-                return Err(LinalgError::NonFinite { what, row: i, col: j });
+                return Err(LinalgError::NonFinite {
+                    what,
+                    row: i,
+                    col: j,
+                });
             }
         }
     }

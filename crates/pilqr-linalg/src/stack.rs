@@ -201,7 +201,11 @@ impl MatStack {
         let n = self.rows * self.cols;
         match self.data.iter().position(|v| !v.is_finite()) {
             None => Ok(()),
-            Some(p) => Err((p / n.max(1), p % n.max(1) % self.rows.max(1), p % n.max(1) / self.rows.max(1))),
+            Some(p) => Err((
+                p / n.max(1),
+                p % n.max(1) % self.rows.max(1),
+                p % n.max(1) / self.rows.max(1),
+            )),
         }
     }
 }

@@ -146,9 +146,14 @@ fn action_cost_derivatives() {
 
 #[test]
 fn state_cost_derivatives_all_ramps() {
-    for (k, ramp) in [Ramp::Constant, Ramp::Linear, Ramp::Quadratic, Ramp::FinalOnly]
-        .into_iter()
-        .enumerate()
+    for (k, ramp) in [
+        Ramp::Constant,
+        Ramp::Linear,
+        Ramp::Quadratic,
+        Ramp::FinalOnly,
+    ]
+    .into_iter()
+    .enumerate()
     {
         let c = StateCost::new(vec![0, 2, 3], vec![0.5, -0.3, 1.0])
             .with_weights(vec![1.0, 2.0, 0.5])

@@ -150,12 +150,12 @@ impl LinearGaussianPolicy {
                 });
             }
             pilqr_linalg::symmetrize(c.as_mut());
-            factor
-                .refactor(cov.at(t), Jitter::NONE)
-                .map_err(|_| CoreError::NotPositiveDefinite {
+            factor.refactor(cov.at(t), Jitter::NONE).map_err(|_| {
+                CoreError::NotPositiveDefinite {
                     field: "covariance",
                     step: t,
-                })?;
+                }
+            })?;
             chol.at_mut(t).copy_from(factor.l());
             factor.inverse_into(precision.at_mut(t));
         }

@@ -1,0 +1,158 @@
+//! PI2: model-free policy improvement with path integrals (DESIGN.md §4.4).
+//!
+//! Per step t, the costs-to-go of the N samples are turned into weights
+//! `p_i ∝ exp(−(S_i − min S)/η_t)` whose KL to the uniform distribution meets `kl_threshold`
+//! (the temperature from the dual, [`dual_temperature`]); the new feed-forward term is the
+//! weighted mean of `ũ_i = u_i − K_t x_i` and the new covariance their weighted scatter, or,
+//! with `covariance_damping` `d > 0`, `Σ_new = (tr(Σ_old⁻¹ Σ_ml)/dU)^{1/d} Σ_old`. PI2 keeps
+//! the gains `K`.
+
+mod temperature;
+mod update;
+
+pub use temperature::{
+    Temperature, dual_temperature, dual_temperature_from, dual_value, weights_into,
+};
+pub(crate) use update::pi2_core;
+pub use update::{Pi2Result, Pi2Samples, TemperatureSource, costs_to_go_in_place};
+
+use pilqr_core::{LinearGaussianPolicy, SampleBatch};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{TrajOptError, expect_dim};
+
+/// Settings of PI2. Defaults follow the classic implementation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Pi2Config {
+    /// KL between the sample weights and uniform, per step (default 2.0; keep it below
+    /// `log N`, else the weights go one-hot).
+    pub kl_threshold: f64,
+    /// Covariance damping `d` (default 2.0; 0 = plain weighted scatter).
+    pub covariance_damping: f64,
+    /// Lower bound of the temperature (default 1e-3).
+    pub min_temperature: f64,
+    /// Upper bound of the temperature (default 1e16).
+    pub max_temperature: f64,
+    /// Floor added to a covariance recovered from singularity, relative to the old
+    /// covariance's mean diagonal (default 1e-6).
+    pub covariance_floor: f64,
+    /// A fixed temperature for every step instead of the dual (default: none).
+    pub fixed_temperature: Option<f64>,
+}
+
+impl Default for Pi2Config {
+    fn default() -> Self {
+        Pi2Config {
+            kl_threshold: 2.0,
+            covariance_damping: 2.0,
+            min_temperature: 1e-3,
+            max_temperature: 1e16,
+            covariance_floor: 1e-6,
+            fixed_temperature: None,
+        }
+    }
+}
+
+impl Pi2Config {
+    /// Check the values' domains.
+    pub fn validate(&self) -> Result<(), TrajOptError> {
+        let bad = |field, reason: &str| {
+            Err(TrajOptError::Config {
+                field,
+                reason: reason.into(),
+            })
+        };
+        if !(self.kl_threshold > 0.0 && self.kl_threshold.is_finite()) {
+            return bad("kl_threshold", "must be finite and > 0");
+        }
+        if !(self.covariance_damping >= 0.0 && self.covariance_damping.is_finite()) {
+            return bad("covariance_damping", "must be finite and >= 0");
+        }
+        if !(self.min_temperature > 0.0 && self.max_temperature > self.min_temperature) {
+            return bad(
+                "min_temperature",
+                "need 0 < min_temperature < max_temperature",
+            );
+        }
+        if !self.max_temperature.is_finite() {
+            return bad("max_temperature", "must be finite");
+        }
+        if !(self.covariance_floor > 0.0 && self.covariance_floor.is_finite()) {
+            return bad("covariance_floor", "must be finite and > 0");
+        }
+        if let Some(e) = self.fixed_temperature
+            && !(e > 0.0 && e.is_finite())
+        {
+            return bad("fixed_temperature", "must be finite and > 0");
+        }
+        Ok(())
+    }
+}
+
+/// Check that a batch matches a controller's sizes.
+pub(crate) fn check_batch(
+    batch: &SampleBatch,
+    policy: &LinearGaussianPolicy,
+) -> Result<(), TrajOptError> {
+    let d = batch.dims();
+    expect_dim("batch horizon", d.horizon, policy.horizon())?;
+    expect_dim("batch state dimension", d.dx, policy.state_dim())?;
+    expect_dim("batch action dimension", d.du, policy.action_dim())?;
+    Ok(())
+}
+
+/// Plain PI2: update `previous` from its own samples `batch` (actions and costs as sampled).
+///
+/// ```
+/// use faer::mat;
+/// use pilqr_core::{LinearGaussianPolicy, SampleBatch, SampleDims, Trajectory};
+/// use pilqr_linalg::{MatStack, VecStack};
+/// use pilqr_trajopt::pi2::{Pi2Config, pi2_update};
+///
+/// // One step, u ~ N(0, 1), cost (u − 1)²: the update moves k towards 1.
+/// let prev = LinearGaussianPolicy::new(
+///     MatStack::zeros(1, 1, 1), VecStack::zeros(1, 1), MatStack::repeat(1, mat![[1.0]].as_ref()),
+/// ).unwrap();
+/// let dims = SampleDims { horizon: 1, dx: 1, du: 1, dobs: 0 };
+/// let trajs = (0..20).map(|i| {
+///     let u = -2.0 + 4.0 * i as f64 / 19.0;
+///     Trajectory { x: vec![0.0], u: vec![u], obs: vec![], noise: vec![u], cost: vec![(u - 1.0) * (u - 1.0)] }
+/// }).collect();
+/// let batch = SampleBatch::from_trajectories(dims, trajs).unwrap();
+/// let res = pi2_update(&prev, &batch, &Pi2Config::default()).unwrap();
+/// assert!(res.policy.offset().at(0)[0] > 0.5);
+/// ```
+pub fn pi2_update(
+    previous: &LinearGaussianPolicy,
+    batch: &SampleBatch,
+    config: &Pi2Config,
+) -> Result<Pi2Result, TrajOptError> {
+    config.validate()?;
+    check_batch(batch, previous)?;
+    let horizon = previous.horizon();
+    let mut s = batch.cost_all().to_vec();
+    costs_to_go_in_place(&mut s, horizon);
+    let fixed;
+    let temperature = match config.fixed_temperature {
+        Some(e) => {
+            fixed = vec![e; horizon];
+            TemperatureSource::Fixed(&fixed)
+        }
+        None => TemperatureSource::Dual,
+    };
+    pi2_core(
+        previous,
+        Pi2Samples {
+            x: batch.x_all(),
+            u: batch.u_all(),
+            n: batch.len(),
+        },
+        &s,
+        temperature,
+        config,
+    )
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,3 @@
+//! Test tasks for the driver.
+
+pub mod point_mass;
