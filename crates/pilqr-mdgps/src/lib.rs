@@ -4,19 +4,113 @@
 //! time-varying linear-Gaussian controllers of several conditions into one neural-network
 //! policy, trained with libtorch through [`tch`] on the CPU.
 //!
-//! Work in progress: today the crate provides the libtorch link and the [`torch_available`]
-//! check; the MLP policy, the S-step, the policy linearisation and the C-step come with the MDGPS
-//! issue.
+//! - [`NnPolicy`] — the global policy `π_θ(u | o) = N(μ_θ(o), Σ_π)`: an MLP ([`MlpConfig`],
+//!   default 2 hidden layers of 100 ReLU units) on normalised observations
+//!   ([`ObsNormalization`], fitted on the first S-step and stored) with a state-independent
+//!   diagonal `Σ_π`. It implements [`pilqr_core::Policy`], so the sampler runs it on-policy;
+//!   its forward pass is plain Rust over weights copied out of libtorch ([`MlpWeights`]), so it
+//!   is `Send + Sync`, needs no libtorch call per action, and serialises with serde into
+//!   pilqr's checkpoints.
+//! - [`s_step`] — precision-weighted regression of `μ_θ` onto the new local controllers'
+//!   means (Adam, minibatches, fixed iteration count, weight decay), then the `Σ_π` update.
+//!   Training runs on a [`TorchMlp`], a libtorch `VarStore` rebuilt from the weights for the
+//!   duration of the S-step.
+//! - [`PolicyPriorGmm`] — the policy linearisation: a GMM prior over `[x; μ_θ(o)]` from the
+//!   policy's samples (buffer mode [`PolicySampleMode`] `add`/`replace`) and, per step, the
+//!   regression of `μ_θ` on `x` with that prior, giving the linear-Gaussian policy
+//!   `(pol_K, pol_k, pol_S)` the C-step's KL term is taken against.
+//! - [`step_adjustment`] — MDGPS's step-size rule (`laplace` or `mc`): predicted against
+//!   actual improvement, averaged across conditions.
+//! - [`Mdgps`] — the loop with LQR-FLM as the local method: sample (local controllers, or the
+//!   network with `sample_on_policy`) → fit dynamics → linearise the network → step rule →
+//!   C-step whose KL term is taken against the linearisation → S-step; the first iteration
+//!   first catches the network up with the initial controllers. It serialises entirely, so a
+//!   checkpoint resumes bit-identically. PILQR and PI2 as local methods are not wired yet:
+//!   `pilqr_trajopt::pilqr_update` and `pi2_update` take one controller as both the sampling
+//!   distribution and the KL reference, and MDGPS needs the reference to be the
+//!   linearisation.
+//! - [`GlobalPolicy`] — the view of a global policy that the linearisation and the C-step use.
+//!
+//! ## Determinism
+//!
+//! Every random draw is ours, from the run seed's named streams ([`pilqr_core::RunSeed`]): the
+//! initial weights (`"mdgps-policy-init"`, libtorch's default `±1/√fan_in` uniform law) and
+//! the S-step's minibatch order (`"mdgps-s-step"`, per S-step). libtorch's own generator
+//! (`tch::manual_seed`) is process-wide and would be shared by every thread and test, so it is
+//! not used; nothing the S-step calls in libtorch draws random numbers. The S-step runs
+//! libtorch on `torch_threads` threads (default 1) in double precision, so the same inputs
+//! give bit-identical weights.
 //!
 //! This is the only library crate of pilqr (with the facade) that links libtorch; set it up with
 //! `scripts/with-libtorch`, which installs PyTorch 2.13.0 once and exports `LIBTORCH` and the
 //! library path.
 //!
+//! ## Example
+//!
+//! Teach a network the linear controller `u = −x` from 4 samples of it.
+//!
 //! ```
-//! // Runs wherever the crate builds: libtorch is linked, so a CPU tensor can be made.
+//! use pilqr_core::{LinearGaussianPolicy, RunSeed, SampleBatch, SampleDims, Trajectory};
+//! use pilqr_linalg::{MatStack, VecStack};
+//! use pilqr_mdgps::{GlobalPolicy, MlpConfig, NnPolicy, SStepCondition, SStepConfig, s_step};
+//!
 //! assert!(pilqr_mdgps::torch_available());
+//! let (t, dx, du) = (20, 1, 1);
+//! let local = LinearGaussianPolicy::new(
+//!     MatStack::from_fn(t, du, dx, |_, mut k| k[(0, 0)] = -1.0),
+//!     VecStack::zeros(t, du),
+//!     MatStack::from_fn(t, du, du, |_, mut s| s[(0, 0)] = 0.01),
+//! )
+//! .unwrap();
+//! let dims = SampleDims { horizon: t, dx, du, dobs: dx };
+//! let traj = |i: usize| {
+//!     let x: Vec<f64> = (0..t).map(|s| ((i * t + s) as f64 * 0.7).sin()).collect();
+//!     let u = x.iter().map(|v| -v).collect();
+//!     Trajectory { obs: x.clone(), x, u, noise: vec![0.0; t], cost: vec![0.0; t] }
+//! };
+//! let batch = SampleBatch::from_trajectories(dims, (0..4).map(traj).collect()).unwrap();
+//!
+//! let seed = RunSeed::new(1);
+//! let mut policy = NnPolicy::new(&MlpConfig::default(), dx, du, 1.0, seed).unwrap();
+//! let config = SStepConfig { iterations: 300, ..SStepConfig::default() };
+//! let data = [SStepCondition { samples: &batch, local: &local, weights: None }];
+//! let report = s_step(&mut policy, &data, &config, seed, 0).unwrap();
+//! assert!(report.final_loss < report.initial_loss);
+//! assert!((policy.variance()[0] - 0.01).abs() < 1e-12); // Σ_π = 1 / mean precision
+//! let mut u = [0.0];
+//! policy.mean_action(&[0.5], &mut u).unwrap();
+//! assert!((u[0] + 0.5).abs() < 0.1);
 //! ```
 #![warn(missing_docs)]
+
+mod architecture;
+mod error;
+mod global_policy;
+mod mdgps;
+mod mlp_weights;
+mod nn_policy;
+mod normalization;
+mod policy_prior;
+mod s_step;
+mod step_adjust;
+mod supervision;
+mod torch_mlp;
+
+pub use architecture::{Activation, MlpConfig};
+pub use error::MdgpsError;
+pub use global_policy::GlobalPolicy;
+pub use mdgps::{Mdgps, MdgpsCondition, MdgpsConfig, MdgpsMetrics};
+pub use mlp_weights::{DenseLayer, MlpWeights};
+pub use nn_policy::{NnPolicy, NnPolicyParts};
+pub use normalization::{MIN_STD, ObsNormalization};
+pub use policy_prior::{FIRST_STEP_RIDGE, PolicyPriorConfig, PolicyPriorGmm, PolicySampleMode};
+pub use s_step::{SStepConfig, SStepReport, s_step};
+pub use step_adjust::{
+    CurrentCosts, MAX_FACTOR, MIN_FACTOR, MIN_IMPROVEMENT_GAP, MdgpsStepRule, PreviousCosts,
+    StepAdjustment, step_adjustment,
+};
+pub use supervision::{SStepCondition, normalize_weights};
+pub use torch_mlp::TorchMlp;
 
 pub use tch;
 

@@ -18,7 +18,9 @@ fn mlp_trained_with_adam_reduces_loss_tenfold() {
     let x = Tensor::rand([256, 2], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
     let y = (x.select(1, 0) * 2.0).sin() + x.select(1, 1).square() * 0.5;
     let y = y.unsqueeze(1);
-    let mut opt = nn::Adam::default().build(&vs, 1e-2).expect("Adam over the VarStore");
+    let mut opt = nn::Adam::default()
+        .build(&vs, 1e-2)
+        .expect("Adam over the VarStore");
     let loss_of = |net: &nn::Sequential| net.forward(&x).mse_loss(&y, tch::Reduction::Mean);
     let initial = loss_of(&net).double_value(&[]);
     for _ in 0..400 {

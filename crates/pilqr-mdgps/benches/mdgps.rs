@@ -1,0 +1,65 @@
+//! Speed of the MDGPS pieces against the targets of the MDGPS issue: one network action during
+//! rollouts (< 50 µs) and an S-step (4,000 Adam iterations of batch 25 on 4 conditions × 20
+//! samples × T = 100, 2 hidden layers of 100, dO = 26, dU = 2: < 15 s; the bench times 400
+//! iterations, a tenth).
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use pilqr_core::{Policy, RunSeed};
+use pilqr_mdgps::{MlpConfig, NnPolicy, SStepCondition, SStepConfig, s_step};
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::{Problem, controller, rollouts};
+
+const REACHER_LIKE: Problem = Problem {
+    horizon: 100,
+    dx: 26,
+    du: 2,
+    samples: 20,
+};
+
+fn action(c: &mut Criterion) {
+    let p = REACHER_LIKE;
+    let pol = NnPolicy::new(&MlpConfig::default(), p.dx, p.du, 0.1, RunSeed::new(0)).unwrap();
+    let obs: Vec<f64> = (0..p.dx).map(|i| (i as f64 * 0.37).sin()).collect();
+    let noise = [0.3, -0.4];
+    let mut u = [0.0; 2];
+    c.bench_function("nn_action_26_100_100_2", |b| {
+        b.iter(|| pol.act(0, &[], black_box(&obs), &noise, &mut u).unwrap())
+    });
+}
+
+fn s_step_bench(c: &mut Criterion) {
+    let p = REACHER_LIKE;
+    let seed = RunSeed::new(3);
+    let local = controller(p, 0.3, seed);
+    let batches: Vec<_> = (0..4).map(|m| rollouts(p, &local, seed, m)).collect();
+    let data: Vec<_> = batches
+        .iter()
+        .map(|b| SStepCondition {
+            samples: b,
+            local: &local,
+            weights: None,
+        })
+        .collect();
+    let config = SStepConfig {
+        iterations: 400,
+        ..SStepConfig::default()
+    };
+    let fresh = NnPolicy::new(&MlpConfig::default(), p.dx, p.du, 0.1, seed).unwrap();
+    let mut group = c.benchmark_group("s_step");
+    group.sample_size(10);
+    group.bench_function("400_iterations_4x20x100_rows", |b| {
+        b.iter(|| {
+            let mut pol = fresh.clone();
+            s_step(&mut pol, &data, &config, seed, 0).unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, action, s_step_bench);
+criterion_main!(benches);

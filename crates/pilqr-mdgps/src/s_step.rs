@@ -1,0 +1,276 @@
+//! The S-step: supervised regression of the network's mean onto the local controllers.
+//!
+//! Minimises, by Adam on minibatches for a fixed number of iterations,
+//!
+//! `L(θ) = 1/(2B) Σ_rows w (μ_θ(ô) − μ_loc)ᵀ Σ_loc⁻¹ (μ_θ(ô) − μ_loc)`,
+//!
+//! with `μ_loc = K_t x + k_t` and `Σ_loc` from the new local controllers, `ô` the normalised
+//! observation, `w` the normalised per-row weight (see [`crate::normalize_weights`]), plus
+//! weight decay; then sets `Σ_π = diag(1 / diag(mean local precision))` (DESIGN.md §4.6).
+
+use std::time::Instant;
+
+use pilqr_core::{Policy, RunSeed};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use tch::nn::{Adam, OptimizerConfig};
+use tch::{Kind, Tensor};
+
+use crate::error::{MdgpsError, torch};
+use crate::global_policy::GlobalPolicy;
+use crate::nn_policy::NnPolicy;
+use crate::normalization::ObsNormalization;
+use crate::supervision::{SStepCondition, Supervision};
+use crate::torch_mlp::TorchMlp;
+
+/// Optimiser settings of the S-step.
+///
+/// ```
+/// let c = pilqr_mdgps::SStepConfig::default();
+/// assert_eq!((c.iterations, c.batch_size), (4000, 25));
+/// c.validate().unwrap();
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SStepConfig {
+    /// Adam iterations per S-step (one minibatch each).
+    pub iterations: usize,
+    /// Rows per minibatch (capped at the number of rows).
+    pub batch_size: usize,
+    /// Adam step size.
+    pub learning_rate: f64,
+    /// L2 weight decay on every parameter (added to the gradient).
+    pub weight_decay: f64,
+    /// libtorch intra-op threads during the S-step (process-wide setting; 1 keeps the small
+    /// matrix products sequential and the result independent of the machine).
+    pub torch_threads: usize,
+}
+
+impl Default for SStepConfig {
+    fn default() -> Self {
+        SStepConfig {
+            iterations: 4000,
+            batch_size: 25,
+            learning_rate: 1e-3,
+            weight_decay: 5e-3,
+            torch_threads: 1,
+        }
+    }
+}
+
+impl SStepConfig {
+    /// Check the ranges: positive batch size, learning rate and thread count, non-negative
+    /// finite weight decay.
+    pub fn validate(&self) -> Result<(), MdgpsError> {
+        let bad = |field, reason: &str| {
+            Err(MdgpsError::InvalidConfig {
+                field,
+                reason: reason.into(),
+            })
+        };
+        if self.batch_size == 0 {
+            return bad("batch_size", "must be at least 1");
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return bad("learning_rate", "must be finite and positive");
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return bad("weight_decay", "must be finite and non-negative");
+        }
+        if self.torch_threads == 0 || self.torch_threads > i32::MAX as usize {
+            return bad("torch_threads", "must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+/// What an S-step did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SStepReport {
+    /// Rows `Σ N·T` regressed on.
+    pub rows: usize,
+    /// Adam iterations run.
+    pub iterations: usize,
+    /// Rows per minibatch.
+    pub batch_size: usize,
+    /// Whether this S-step fitted the observation normalisation (the first one does).
+    pub fitted_normalization: bool,
+    /// Loss `1/(2R) Σ w (μ_θ − μ_loc)ᵀ Σ_loc⁻¹ (μ_θ − μ_loc)` over all rows before training.
+    pub initial_loss: f64,
+    /// The same loss after training.
+    pub final_loss: f64,
+    /// The new diagonal of `Σ_π`.
+    pub variance: Vec<f64>,
+    /// Wall-clock time of the S-step in seconds (not part of any result).
+    pub seconds: f64,
+}
+
+/// The supervision rows as libtorch tensors, built once per S-step.
+struct RowTensors {
+    obs: Tensor,
+    mean: Tensor,
+    precision: Tensor,
+}
+
+impl RowTensors {
+    fn new(s: &Supervision, obs: &[f64], d_o: usize, d_u: usize) -> Result<Self, MdgpsError> {
+        let ctx = "copying the S-step data to libtorch";
+        let r = s.rows as i64;
+        let (d_o, d_u) = (d_o as i64, d_u as i64);
+        Ok(RowTensors {
+            obs: torch(
+                ctx,
+                Tensor::f_from_slice(obs).and_then(|t| t.f_view([r, d_o])),
+            )?,
+            mean: torch(
+                ctx,
+                Tensor::f_from_slice(&s.mean).and_then(|t| t.f_view([r, d_u])),
+            )?,
+            precision: torch(
+                ctx,
+                Tensor::f_from_slice(&s.precision).and_then(|t| t.f_view([r, d_u, d_u])),
+            )?,
+        })
+    }
+
+    /// The rows in the order `index` (one gather per epoch).
+    fn permuted(&self, index: &Tensor) -> Result<Self, MdgpsError> {
+        let ctx = "shuffling the S-step rows";
+        Ok(RowTensors {
+            obs: torch(ctx, self.obs.f_index_select(0, index))?,
+            mean: torch(ctx, self.mean.f_index_select(0, index))?,
+            precision: torch(ctx, self.precision.f_index_select(0, index))?,
+        })
+    }
+
+    /// Rows `start .. start + len` (views, no copy).
+    fn slice(&self, start: usize, len: usize) -> Result<Self, MdgpsError> {
+        let ctx = "taking a minibatch";
+        let (s, l) = (start as i64, len as i64);
+        Ok(RowTensors {
+            obs: torch(ctx, self.obs.f_narrow(0, s, l))?,
+            mean: torch(ctx, self.mean.f_narrow(0, s, l))?,
+            precision: torch(ctx, self.precision.f_narrow(0, s, l))?,
+        })
+    }
+
+    /// `1/(2B) Σ_rows (μ_θ − μ_loc)ᵀ P (μ_θ − μ_loc)` with `B` the number of rows.
+    fn loss(&self, net: &TorchMlp) -> Result<Tensor, MdgpsError> {
+        let ctx = "computing the S-step loss";
+        let rows = self.obs.size()[0] as f64;
+        let diff = torch(ctx, net.forward(&self.obs)?.f_sub(&self.mean))?;
+        let pd = torch(
+            ctx,
+            diff.f_unsqueeze(2)
+                .and_then(|d| self.precision.f_bmm(&d))
+                .and_then(|p| p.f_squeeze_dim(2)),
+        )?;
+        torch(
+            ctx,
+            diff.f_mul(&pd)
+                .and_then(|q| q.f_sum(Kind::Double))
+                .and_then(|s| s.f_div_scalar(2.0 * rows)),
+        )
+    }
+
+    fn loss_value(&self, net: &TorchMlp) -> Result<f64, MdgpsError> {
+        let l = tch::no_grad(|| self.loss(net))?;
+        torch("reading the S-step loss", l.f_double_value(&[]))
+    }
+}
+
+/// A uniformly random permutation of `0..n` (Fisher–Yates) as an index tensor.
+fn permutation(n: usize, rng: &mut impl Rng) -> Result<Tensor, MdgpsError> {
+    let mut idx: Vec<i64> = (0..n as i64).collect();
+    for i in (1..n).rev() {
+        let j = rng.random_range(0..=i);
+        idx.swap(i, j);
+    }
+    torch(
+        "building a minibatch permutation",
+        Tensor::f_from_slice(&idx),
+    )
+}
+
+/// Run one S-step on `policy`: regress `μ_θ` onto the local controllers of `conditions`,
+/// then update `Σ_π`.
+///
+/// The first S-step of a policy (no normalisation yet) fits the observation normalisation on
+/// its observations and stores it in the policy. Minibatches visit the rows in an order
+/// reshuffled every epoch from the run seed's `"mdgps-s-step"` stream for `iteration`, so the
+/// result depends only on the policy, the data, the configuration, the seed and the
+/// iteration. Adam's moment estimates start from zero at every S-step, which keeps a
+/// checkpoint of the policy alone sufficient to resume bit-identically.
+pub fn s_step(
+    policy: &mut NnPolicy,
+    conditions: &[SStepCondition<'_>],
+    config: &SStepConfig,
+    seed: RunSeed,
+    iteration: usize,
+) -> Result<SStepReport, MdgpsError> {
+    let started = Instant::now();
+    config.validate()?;
+    let (d_o, d_u) = (policy.obs_dim(), policy.action_dim());
+    let sup = Supervision::assemble(conditions, d_o, d_u)?;
+    let fitted_normalization = policy.normalization().is_none();
+    if fitted_normalization {
+        policy.set_normalization(ObsNormalization::fit(&sup.obs, d_o)?)?;
+    }
+    let mut obs = sup.obs.clone();
+    if let Some(n) = policy.normalization() {
+        n.apply_rows(&mut obs);
+    }
+    tch::set_num_threads(config.torch_threads as i32);
+    let net = TorchMlp::from_weights(policy.weights())?;
+    let data = RowTensors::new(&sup, &obs, d_o, d_u)?;
+    let initial_loss = data.loss_value(&net)?;
+    let mut opt = torch(
+        "building the Adam optimiser",
+        Adam {
+            wd: config.weight_decay,
+            ..Adam::default()
+        }
+        .build(net.var_store(), config.learning_rate),
+    )?;
+    let batch = config.batch_size.min(sup.rows);
+    let per_epoch = sup.rows / batch;
+    let mut rng = seed.rng("mdgps-s-step", &[iteration as u64]);
+    let mut shuffled = data.permuted(&permutation(sup.rows, &mut rng)?)?;
+    for it in 0..config.iterations {
+        let j = it % per_epoch;
+        if j == 0 && it > 0 {
+            shuffled = data.permuted(&permutation(sup.rows, &mut rng)?)?;
+        }
+        let loss = shuffled.slice(j * batch, batch)?.loss(&net)?;
+        if j + 1 == per_epoch || it + 1 == config.iterations {
+            let l = torch("reading the S-step loss", loss.f_double_value(&[]))?;
+            if !l.is_finite() {
+                return Err(MdgpsError::Diverged {
+                    iteration: it,
+                    loss: l,
+                });
+            }
+        }
+        opt.backward_step(&loss);
+    }
+    let final_loss = data.loss_value(&net)?;
+    if !final_loss.is_finite() {
+        return Err(MdgpsError::Diverged {
+            iteration: config.iterations,
+            loss: final_loss,
+        });
+    }
+    policy.set_weights(net.weights()?)?;
+    let variance: Vec<f64> = sup.mean_precision_diag.iter().map(|p| 1.0 / p).collect();
+    policy.set_variance(variance.clone())?;
+    Ok(SStepReport {
+        rows: sup.rows,
+        iterations: config.iterations,
+        batch_size: batch,
+        fitted_normalization,
+        initial_loss,
+        final_loss,
+        variance,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
