@@ -4,9 +4,10 @@ WITH_TORCH := scripts/with-libtorch
 
 .PHONY: demo test lint bench doc
 
-## The main job: the headline end-to-end run on built-in defaults.
+## The main job: the headline experiment (paper Fig. 3, gripper pusher hard condition,
+## PILQR vs LQR-FLM vs PI2, 3 seeds) on its shipped configuration; results in runs/.
 demo:
-	$(WITH_TORCH) cargo run --release --example demo
+	$(WITH_TORCH) cargo run --release --bin pilqr -- compare --config experiments/gripper_pusher_hard.toml
 
 ## All tests of the workspace (unit, integration, doc tests; the libtorch smoke test included).
 test:

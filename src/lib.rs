@@ -28,3 +28,21 @@ pub use pilqr_linalg as linalg;
 pub use pilqr_mdgps as mdgps;
 pub use pilqr_tasks as tasks;
 pub use pilqr_trajopt as trajopt;
+
+pub mod checkpoint;
+pub mod checksum;
+pub mod cli;
+pub mod config_file;
+pub mod error;
+pub mod evaluation;
+pub mod experiment;
+pub mod method;
+pub mod metrics_log;
+pub mod plot;
+pub mod progress;
+pub mod run_dir;
+pub mod runner;
+pub mod summary;
+#[cfg(test)]
+mod test_dir;
+pub mod trajopt_trainer;

@@ -1,0 +1,226 @@
+//! The command line of `pilqr` (clap derive): subcommands, their options and help texts.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Trajectory-centric reinforcement learning: PILQR, LQR-FLM and PI2 on simulated robot tasks.
+///
+/// Experiments are TOML files (see `experiments/`); every run writes its config, metrics,
+/// checkpoints, plots and renders to a run directory, `runs/<name>/` unless `--out` says
+/// otherwise. Set RUST_LOG (e.g. RUST_LOG=debug) for detailed logs on stderr.
+#[derive(Debug, Parser)]
+#[command(name = "pilqr", version, propagate_version = true)]
+#[command(
+    after_long_help = "Example:\n  pilqr compare --config experiments/gripper_pusher_hard.toml \
+--methods pilqr,lqr-flm,pi2\n\nExit codes: 0 success, 1 a run failed, 2 bad input (config, \
+arguments, checkpoint, run directory)."
+)]
+pub struct Cli {
+    /// Print no progress (errors and the final summary only).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train one method on an experiment.
+    #[command(
+        after_long_help = "Example:\n  pilqr train --config experiments/gripper_pusher.toml \
+--seed 3 --out runs/pusher-seed3\n\nWrites config.toml, metrics.csv/.jsonl, a checkpoint after \
+every iteration, plots and renders into the run directory."
+    )]
+    Train(TrainArgs),
+
+    /// Run several methods with the same task, budget, seeds and shared settings.
+    #[command(
+        after_long_help = "Example:\n  pilqr compare --config experiments/gripper_pusher_hard.toml \
+--methods pilqr,lqr-flm,pi2 --seeds 0,1,2\n\nPrints a comparison table and writes plots of cost \
+and success rate against samples, one line per method with a band over seeds."
+    )]
+    Compare(CompareArgs),
+
+    /// Continue an interrupted `train` or `compare` from its last checkpoints.
+    #[command(
+        after_long_help = "Example:\n  pilqr resume runs/gripper_pusher\n\nThe resumed \
+run is bit-identical to one that was never interrupted."
+    )]
+    Resume(ResumeArgs),
+
+    /// Evaluate the saved controllers of a run: success rate and cost.
+    #[command(
+        after_long_help = "Example:\n  pilqr eval runs/gripper_pusher --conditions train \
+--rollouts 10"
+    )]
+    Eval(EvalArgs),
+
+    /// Render rollouts of the saved controllers as an animated GIF or a PNG strip.
+    #[command(after_long_help = "Example:\n  pilqr render runs/gripper_pusher --condition 3 --gif")]
+    Render(RenderArgs),
+
+    /// List tasks, algorithms and the shipped experiments.
+    #[command(after_long_help = "Example:\n  pilqr list")]
+    List,
+}
+
+/// Options of `pilqr train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Experiment file (TOML).
+    #[arg(long, short, value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// Run seed (overrides the experiment's first seed).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+
+    /// Run directory (default: runs/<experiment name>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Options of `pilqr compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Experiment file (TOML).
+    #[arg(long, short, value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// Methods to compare, comma-separated (default: the experiment's list).
+    #[arg(long, value_delimiter = ',', value_name = "M,M,...")]
+    pub methods: Vec<String>,
+
+    /// Seeds, comma-separated (default: the experiment's list).
+    #[arg(long, value_delimiter = ',', value_name = "S,S,...")]
+    pub seeds: Vec<u64>,
+
+    /// Run directory (default: runs/<experiment name>-compare).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Options of `pilqr resume`.
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// The run directory of the interrupted run.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+/// Which conditions to evaluate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConditionSet {
+    /// The conditions trained on.
+    Train,
+    /// The held-out conditions.
+    Test,
+}
+
+/// Options of `pilqr eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The run directory.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// Which conditions to evaluate.
+    #[arg(long, value_enum, default_value_t = ConditionSet::Train)]
+    pub conditions: ConditionSet,
+
+    /// Rollouts per condition.
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub rollouts: u32,
+}
+
+/// The file format of renders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RenderFormat {
+    /// Animated GIF.
+    Gif,
+    /// PNG strip of key frames.
+    Png,
+}
+
+/// Options of `pilqr render`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The run directory.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// Condition to render, by index or name (default: every trained condition).
+    #[arg(long, value_name = "C")]
+    pub condition: Option<String>,
+
+    /// Write an animated GIF (the default).
+    #[arg(long, conflicts_with = "png")]
+    pub gif: bool,
+
+    /// Write a PNG strip of key frames.
+    #[arg(long)]
+    pub png: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_compare_lists() {
+        let cli = Cli::try_parse_from([
+            "pilqr",
+            "compare",
+            "--config",
+            "e.toml",
+            "--methods",
+            "pilqr,pi2",
+            "--seeds",
+            "0,1,2",
+            "-q",
+        ])
+        .unwrap();
+        assert!(cli.quiet);
+        match cli.command {
+            Command::Compare(a) => {
+                assert_eq!(a.methods, vec!["pilqr", "pi2"]);
+                assert_eq!(a.seeds, vec![0, 1, 2]);
+            }
+            other => panic!("parsed {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rejects_bad_arguments() {
+        assert!(Cli::try_parse_from(["pilqr", "eval", "runs/x", "--rollouts", "0"]).is_err());
+        assert!(Cli::try_parse_from(["pilqr", "eval", "runs/x", "--rollouts", "-3"]).is_err());
+        assert!(Cli::try_parse_from(["pilqr", "render", "runs/x", "--gif", "--png"]).is_err());
+        assert!(
+            Cli::try_parse_from(["pilqr", "compare", "--config", "e", "--seeds", "a"]).is_err()
+        );
+        assert!(Cli::try_parse_from(["pilqr", "train"]).is_err());
+    }
+
+    #[test]
+    fn every_subcommand_has_an_example_in_its_long_help() {
+        let mut cmd = Cli::command();
+        for sub in cmd.get_subcommands_mut() {
+            let help = sub.render_long_help().to_string();
+            assert!(
+                help.contains("Example:\n  pilqr"),
+                "{}: {help}",
+                sub.get_name()
+            );
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! Evaluating controllers in a task: the noise-free rollout of a controller's mean (the success
+//! column of the metrics, the renders) and noisy rollouts for `pilqr eval`.
+
+use pilqr_core::{
+    CoreError, LinearGaussianPolicy, Outcome, Policy, RunSeed, SampleBatch, SampleError,
+    SampleRequest, Task, TaskError, sample_policy,
+};
+use thiserror::Error;
+
+/// A controller's mean: `u_t = K_t x_t + k_t`, ignoring the noise.
+pub struct MeanPolicy<'a>(pub &'a LinearGaussianPolicy);
+
+impl Policy for MeanPolicy<'_> {
+    fn action_dim(&self) -> usize {
+        self.0.action_dim()
+    }
+
+    fn act(
+        &self,
+        t: usize,
+        x: &[f64],
+        _obs: &[f64],
+        _noise: &[f64],
+        u: &mut [f64],
+    ) -> Result<(), CoreError> {
+        self.0.mean_action(t, x, u)
+    }
+}
+
+/// What can go wrong while evaluating.
+#[derive(Debug, Error)]
+pub enum EvalError {
+    /// Rolling out failed.
+    #[error("condition {condition}: {source}")]
+    Sample {
+        /// Condition.
+        condition: usize,
+        /// The sampler's error.
+        #[source]
+        source: SampleError,
+    },
+    /// The task's success metric failed.
+    #[error("condition {condition}: success metric: {source}")]
+    Success {
+        /// Condition.
+        condition: usize,
+        /// The task's error.
+        #[source]
+        source: TaskError,
+    },
+}
+
+/// The rollouts of one condition and their verdicts.
+#[derive(Debug)]
+pub struct Evaluated {
+    /// The rollouts.
+    pub batch: SampleBatch,
+    /// One outcome per rollout.
+    pub outcomes: Vec<Outcome>,
+}
+
+impl Evaluated {
+    /// Fraction of successful rollouts.
+    pub fn success_rate(&self) -> f64 {
+        if self.outcomes.is_empty() {
+            return 0.0;
+        }
+        self.outcomes.iter().filter(|o| o.success).count() as f64 / self.outcomes.len() as f64
+    }
+
+    /// Mean of the success metric (e.g. final distance).
+    pub fn mean_metric(&self) -> f64 {
+        if self.outcomes.is_empty() {
+            return f64::NAN;
+        }
+        self.outcomes.iter().map(|o| o.metric).sum::<f64>() / self.outcomes.len() as f64
+    }
+
+    /// Mean and standard deviation of the rollouts' total costs.
+    pub fn cost_stats(&self) -> (f64, f64) {
+        let n = self.batch.len();
+        if n == 0 {
+            return (f64::NAN, f64::NAN);
+        }
+        let totals: Vec<f64> = (0..n).map(|i| self.batch.total_cost(i)).collect();
+        let mean = totals.iter().sum::<f64>() / n as f64;
+        let var = totals.iter().map(|c| (c - mean) * (c - mean)).sum::<f64>() / n as f64;
+        (mean, var.sqrt())
+    }
+}
+
+fn judge(
+    task: &mut dyn Task,
+    condition: usize,
+    batch: SampleBatch,
+) -> Result<Evaluated, EvalError> {
+    let outcomes = (0..batch.len())
+        .map(|i| {
+            task.success(condition, batch.trajectory(i))
+                .map_err(|source| EvalError::Success { condition, source })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Evaluated { batch, outcomes })
+}
+
+/// One rollout of `policy`'s mean from `condition`.
+pub fn mean_rollout(
+    task: &mut dyn Task,
+    policy: &LinearGaussianPolicy,
+    condition: usize,
+) -> Result<Evaluated, EvalError> {
+    let request = SampleRequest {
+        seed: RunSeed::new(0),
+        iteration: 0,
+        condition,
+        count: 1,
+    };
+    let batch = sample_policy(task, &MeanPolicy(policy), None, request)
+        .map_err(|source| EvalError::Sample { condition, source })?;
+    judge(task, condition, batch)
+}
+
+/// `rollouts` noisy rollouts of `policy` from `condition`, with noise streams derived from
+/// `seed` under the label `"eval"` (independent of the training samples).
+pub fn noisy_rollouts(
+    task: &mut dyn Task,
+    policy: &LinearGaussianPolicy,
+    condition: usize,
+    rollouts: usize,
+    seed: RunSeed,
+) -> Result<Evaluated, EvalError> {
+    let request = SampleRequest {
+        seed: RunSeed::new(seed.derive("eval", &[])),
+        iteration: 0,
+        condition,
+        count: rollouts,
+    };
+    let batch = sample_policy(task, policy, None, request)
+        .map_err(|source| EvalError::Sample { condition, source })?;
+    judge(task, condition, batch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pilqr_linalg::{MatStack, VecStack};
+
+    fn policy(task: &dyn Task, var: f64) -> LinearGaussianPolicy {
+        let d = task.dims();
+        let cov = MatStack::from_fn(d.horizon, d.du, d.du, |_, mut m| {
+            for i in 0..d.du {
+                m[(i, i)] = var;
+            }
+        });
+        LinearGaussianPolicy::new(
+            MatStack::zeros(d.horizon, d.du, d.dx),
+            VecStack::zeros(d.horizon, d.du),
+            cov,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn mean_rollout_ignores_the_noise_and_noisy_rollouts_do_not() {
+        let mut task = pilqr_tasks::task_by_name("point-mass").unwrap();
+        let wide = policy(task.as_ref(), 1.0);
+        let narrow = policy(task.as_ref(), 1e-6);
+        let a = mean_rollout(task.as_mut(), &wide, 0).unwrap();
+        let b = mean_rollout(task.as_mut(), &narrow, 0).unwrap();
+        assert_eq!(a.batch.x_all(), b.batch.x_all());
+        assert_eq!(a.outcomes.len(), 1);
+        let n = noisy_rollouts(task.as_mut(), &wide, 0, 3, RunSeed::new(5)).unwrap();
+        assert_eq!(n.outcomes.len(), 3);
+        assert_ne!(n.batch.x_all(), a.batch.x_all());
+        let again = noisy_rollouts(task.as_mut(), &wide, 0, 3, RunSeed::new(5)).unwrap();
+        assert_eq!(again.batch.x_all(), n.batch.x_all());
+        let (mean, std) = n.cost_stats();
+        assert!(mean.is_finite() && std >= 0.0);
+        assert!((0.0..=1.0).contains(&n.success_rate()));
+    }
+}

@@ -1,0 +1,321 @@
+//! The training loop of `train`, `compare` and `resume`: run every (method, seed) job for its
+//! iterations, appending metrics and saving a checkpoint after each iteration, and pick up
+//! exactly where an interrupted run stopped.
+//!
+//! The loop is generic over a [`Trainer`], the adapter to the algorithms, so that its
+//! bookkeeping (checkpoint after every iteration, metrics truncation on resume, config
+//! fingerprint) is tested without physics.
+//!
+//! Order of writes per iteration: metrics rows first, then the checkpoint. A process killed
+//! between the two leaves rows of an iteration the checkpoint does not contain; [`run_jobs`]
+//! with `resume = true` drops them before continuing, and the iteration is recomputed
+//! bit-identically from the checkpoint.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::{self, CheckpointError};
+use crate::error::CliError;
+use crate::method::Method;
+use crate::metrics_log::{MetricsLog, MetricsRow};
+use crate::progress::{OutputMode, Progress};
+use crate::run_dir::RunDir;
+
+/// The adapter between the loop and an algorithm implementation.
+pub trait Trainer {
+    /// Everything needed to continue a job bit-identically (controllers, dynamics buffers,
+    /// step multipliers, RNG states…).
+    type State: Serialize + DeserializeOwned;
+
+    /// Label stored in checkpoints, naming the state type and its version.
+    const KIND: &'static str;
+
+    /// The state of a job before its first iteration.
+    fn start(&self, method: Method, seed: u64) -> Result<Self::State, CliError>;
+
+    /// Iterations completed in `state`.
+    fn completed(&self, state: &Self::State) -> usize;
+
+    /// Run one iteration of `job` (every condition), returning one metrics row per condition.
+    fn step(
+        &self,
+        job: Job,
+        state: &mut Self::State,
+        progress: &Progress,
+    ) -> Result<Vec<MetricsRow>, CliError>;
+
+    /// Rollouts one iteration performs (for the rollout bar).
+    fn rollouts_per_iteration(&self) -> usize;
+}
+
+/// One (method, seed) pair of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    /// The method.
+    pub method: Method,
+    /// The run seed.
+    pub seed: u64,
+}
+
+impl Job {
+    /// `method/seedN`, for progress and errors.
+    pub fn label(&self) -> String {
+        format!("{}/seed{}", self.method, self.seed)
+    }
+}
+
+/// What a checkpoint file holds: the job, a fingerprint of the resolved config and the state.
+#[derive(Debug, Serialize, Deserialize)]
+struct Saved<S> {
+    job: Job,
+    config_digest: u32,
+    state: S,
+}
+
+/// The state of `job` from its checkpoint in `dir`, or `None` when it has none yet. The
+/// checkpoint must belong to `job` and to the config whose digest is `config_digest`.
+pub fn load_job<T: Trainer>(
+    dir: &RunDir,
+    job: Job,
+    config_digest: u32,
+) -> Result<Option<T::State>, CliError> {
+    let path = dir.checkpoint_path(job.method.name(), job.seed);
+    let saved: Saved<T::State> = match checkpoint::load(&path, T::KIND) {
+        Ok(s) => s,
+        Err(CheckpointError::Missing { .. }) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    if saved.job != job {
+        return Err(CliError::Run {
+            context: path.display().to_string(),
+            message: format!("holds job {} instead of {}", saved.job.label(), job.label()),
+        });
+    }
+    if saved.config_digest != config_digest {
+        return Err(CliError::Argument {
+            argument: "DIR",
+            message: format!(
+                "{}: config.toml changed since the checkpoint was written; restore it or start a new run",
+                path.display()
+            ),
+        });
+    }
+    Ok(Some(saved.state))
+}
+
+/// Run `jobs` for `iterations` iterations each, in order, in `dir`.
+///
+/// With `resume = false` the metrics files are started afresh and every job starts from
+/// [`Trainer::start`]. With `resume = true` each job continues from its checkpoint when it has
+/// one, and metrics rows the checkpoints do not account for are dropped first. Returns every
+/// metrics row of the run.
+pub fn run_jobs<T: Trainer>(
+    trainer: &T,
+    dir: &RunDir,
+    config_digest: u32,
+    jobs: &[Job],
+    iterations: usize,
+    mode: OutputMode,
+    resume: bool,
+) -> Result<Vec<MetricsRow>, CliError> {
+    let log = MetricsLog::in_dir(dir.root());
+    let mut states: Vec<Option<T::State>> = Vec::with_capacity(jobs.len());
+    if resume {
+        let mut done = Vec::with_capacity(jobs.len());
+        for &job in jobs {
+            let state = load_job::<T>(dir, job, config_digest)?;
+            done.push((job, state.as_ref().map_or(0, |s| trainer.completed(s))));
+            states.push(state);
+        }
+        log.retain(|r| {
+            done.iter().any(|(job, n)| {
+                job.method.name() == r.method && job.seed == r.seed && r.iteration < *n
+            })
+        })?;
+    } else {
+        log.create()?;
+        states.resize_with(jobs.len(), || None);
+    }
+    for (&job, state) in jobs.iter().zip(states) {
+        let mut state = match state {
+            Some(s) => s,
+            None => trainer.start(job.method, job.seed)?,
+        };
+        let path = dir.checkpoint_path(job.method.name(), job.seed);
+        let start = trainer.completed(&state);
+        let progress = Progress::new(mode, &job.label(), iterations, start.min(iterations));
+        for it in start..iterations {
+            progress.start_iteration(it, trainer.rollouts_per_iteration());
+            let rows = trainer.step(job, &mut state, &progress)?;
+            log.append(&rows)?;
+            let saved = Saved {
+                job,
+                config_digest,
+                state,
+            };
+            checkpoint::save(&path, T::KIND, &saved)?;
+            state = saved.state;
+            progress.finish_iteration(it, &iteration_summary(&rows));
+        }
+        progress.finish();
+    }
+    Ok(log.read()?)
+}
+
+/// One line about an iteration: mean cost and success over its conditions.
+fn iteration_summary(rows: &[MetricsRow]) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let n = rows.len() as f64;
+    let cost = rows.iter().map(|r| r.mean_cost).sum::<f64>() / n;
+    let success = rows.iter().map(|r| r.success_rate).sum::<f64>() / n;
+    let samples = rows.iter().map(|r| r.samples).max().unwrap_or(0);
+    format!(
+        "cost {cost:.4}  success {:.0}%  samples/cond {samples}",
+        100.0 * success
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics_log::TimeSplit;
+    use crate::test_dir::TestDir;
+    use std::cell::Cell;
+
+    /// A deterministic stand-in for an algorithm: a state that evolves by a hash and can be
+    /// told to fail at a given step (simulating a process killed mid-iteration).
+    struct Fake {
+        fail_at_step: Cell<Option<usize>>,
+        steps: Cell<usize>,
+    }
+
+    #[derive(Debug, Serialize, Deserialize, PartialEq)]
+    struct FakeState {
+        done: usize,
+        x: u64,
+    }
+
+    impl Trainer for Fake {
+        type State = FakeState;
+        const KIND: &'static str = "fake/1";
+
+        fn start(&self, method: Method, seed: u64) -> Result<FakeState, CliError> {
+            Ok(FakeState {
+                done: 0,
+                x: seed.wrapping_mul(31) ^ method.name().len() as u64,
+            })
+        }
+
+        fn completed(&self, s: &FakeState) -> usize {
+            s.done
+        }
+
+        fn step(
+            &self,
+            _: Job,
+            s: &mut FakeState,
+            _: &Progress,
+        ) -> Result<Vec<MetricsRow>, CliError> {
+            let k = self.steps.get();
+            self.steps.set(k + 1);
+            if self.fail_at_step.get() == Some(k) {
+                return Err(CliError::Run {
+                    context: "fake".into(),
+                    message: "killed".into(),
+                });
+            }
+            s.x =
+                s.x.wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+            s.done += 1;
+            Ok((0..2)
+                .map(|c| MetricsRow {
+                    method: "pilqr".into(),
+                    seed: 0,
+                    iteration: s.done - 1,
+                    condition: c,
+                    condition_name: format!("c{c}"),
+                    samples: 5 * s.done,
+                    mean_cost: (s.x >> 11) as f64 / (1u64 << 53) as f64,
+                    std_cost: 0.0,
+                    success_rate: 0.0,
+                    kl: None,
+                    eta: None,
+                    step_mult: None,
+                    residual_ratio: None,
+                    time: TimeSplit {
+                        physics: k as f64,
+                        ..TimeSplit::default()
+                    },
+                })
+                .collect())
+        }
+
+        fn rollouts_per_iteration(&self) -> usize {
+            10
+        }
+    }
+
+    fn fake(fail_at_step: Option<usize>) -> Fake {
+        Fake {
+            fail_at_step: Cell::new(fail_at_step),
+            steps: Cell::new(0),
+        }
+    }
+
+    const JOB: Job = Job {
+        method: Method::Pilqr,
+        seed: 0,
+    };
+
+    #[test]
+    fn an_interrupted_run_resumes_to_the_uninterrupted_result() {
+        let tmp = TestDir::new("runner");
+        let whole = RunDir::create(&tmp.path().join("whole")).unwrap();
+        let reference =
+            run_jobs(&fake(None), &whole, 7, &[JOB], 5, OutputMode::Quiet, false).unwrap();
+        assert_eq!(reference.len(), 10);
+
+        let cut = RunDir::create(&tmp.path().join("cut")).unwrap();
+        let err = run_jobs(&fake(Some(3)), &cut, 7, &[JOB], 5, OutputMode::Quiet, false);
+        assert!(err.is_err());
+        // Simulate the rows of an iteration written just before a kill, without its checkpoint.
+        let log = MetricsLog::in_dir(cut.root());
+        let mut orphan = reference[6].clone();
+        orphan.mean_cost = -1.0;
+        log.append(&[orphan]).unwrap();
+
+        let resumed = run_jobs(&fake(None), &cut, 7, &[JOB], 5, OutputMode::Quiet, true).unwrap();
+        let strip =
+            |rows: &[MetricsRow]| rows.iter().map(|r| r.without_times()).collect::<Vec<_>>();
+        assert_eq!(strip(&resumed), strip(&reference));
+        let a: Saved<FakeState> =
+            checkpoint::load(&whole.checkpoint_path("pilqr", 0), "fake/1").unwrap();
+        let b: Saved<FakeState> =
+            checkpoint::load(&cut.checkpoint_path("pilqr", 0), "fake/1").unwrap();
+        assert_eq!(a.state, b.state);
+    }
+
+    #[test]
+    fn resume_refuses_a_changed_config() {
+        let tmp = TestDir::new("runner-digest");
+        let dir = RunDir::create(&tmp.path().join("r")).unwrap();
+        run_jobs(&fake(Some(1)), &dir, 1, &[JOB], 3, OutputMode::Quiet, false).unwrap_err();
+        let err = run_jobs(&fake(None), &dir, 2, &[JOB], 3, OutputMode::Quiet, true).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("config.toml changed"), "{err}");
+    }
+
+    #[test]
+    fn a_finished_run_resumes_to_a_no_op() {
+        let tmp = TestDir::new("runner-done");
+        let dir = RunDir::create(&tmp.path().join("r")).unwrap();
+        let rows = run_jobs(&fake(None), &dir, 1, &[JOB], 2, OutputMode::Quiet, false).unwrap();
+        let f = fake(Some(0));
+        let again = run_jobs(&f, &dir, 1, &[JOB], 2, OutputMode::Quiet, true).unwrap();
+        assert_eq!(again, rows);
+        assert_eq!(f.steps.get(), 0);
+    }
+}

@@ -1,0 +1,162 @@
+//! The [`Trainer`] of local controllers: pilqr-trajopt's loop ([`TrajOpt`]) on a pilqr-tasks
+//! task, with pilqr-dynamics' fitter.
+//!
+//! After each iteration the updated controller of every condition is rolled out once without
+//! noise; its verdict is the iteration's success value (0 or 1 per condition, a rate once averaged
+//! over conditions and seeds) and its time counts as physics.
+
+use std::cell::RefCell;
+use std::time::Instant;
+
+use pilqr_core::{RunSeed, Task};
+use pilqr_dynamics::DynamicsFitter;
+use pilqr_trajopt::driver::{Algorithm, IterationMetrics, TrajOpt};
+
+use crate::error::CliError;
+use crate::evaluation::mean_rollout;
+use crate::experiment::Experiment;
+use crate::method::Method;
+use crate::metrics_log::{MetricsRow, TimeSplit};
+use crate::progress::Progress;
+use crate::runner::{Job, Trainer};
+
+/// The algorithm of the trajopt driver that implements `method`.
+pub fn algorithm(method: Method) -> Algorithm {
+    match method {
+        Method::Pilqr => Algorithm::Pilqr,
+        Method::LqrFlm => Algorithm::LqrFlm,
+        Method::Pi2 => Algorithm::Pi2,
+    }
+}
+
+/// The state of one job: the whole optimisation loop.
+pub type TrajOptState = TrajOpt<DynamicsFitter>;
+
+/// Trains local controllers with pilqr-trajopt.
+pub struct TrajOptTrainer {
+    experiment: Experiment,
+    conditions: Vec<usize>,
+    condition_names: Vec<String>,
+    task: RefCell<Box<dyn Task>>,
+    fitter: DynamicsFitter,
+}
+
+impl TrajOptTrainer {
+    /// A trainer for `experiment` (validated) on `conditions` of `task`.
+    pub fn new(
+        experiment: Experiment,
+        conditions: Vec<usize>,
+        task: Box<dyn Task>,
+    ) -> Result<Self, CliError> {
+        let dims = task.dims();
+        let fitter =
+            DynamicsFitter::new(experiment.dynamics.clone(), dims.dx, dims.du).map_err(|e| {
+                CliError::Run {
+                    context: "dynamics".into(),
+                    message: e.to_string(),
+                }
+            })?;
+        let names = task.conditions();
+        let condition_names = conditions.iter().map(|&c| names[c].name.clone()).collect();
+        Ok(TrajOptTrainer {
+            experiment,
+            conditions,
+            condition_names,
+            task: RefCell::new(task),
+            fitter,
+        })
+    }
+
+    /// The conditions trained on.
+    pub fn conditions(&self) -> &[usize] {
+        &self.conditions
+    }
+
+    fn row(&self, job: Job, m: &IterationMetrics, index: usize) -> MetricsRow {
+        MetricsRow {
+            method: job.method.name().to_string(),
+            seed: job.seed,
+            iteration: m.iteration,
+            condition: m.condition,
+            condition_name: self.condition_names[index].clone(),
+            samples: (m.iteration + 1) * self.experiment.trajopt.samples,
+            mean_cost: m.mean_cost,
+            std_cost: m.std_cost,
+            success_rate: 0.0,
+            kl: m.kl_total,
+            eta: m.eta.map(|s| s.median),
+            step_mult: Some(m.step_mult.median),
+            residual_ratio: m.residual_ratio,
+            time: TimeSplit {
+                physics: m.times.sampling,
+                cost: m.times.cost,
+                dynamics: m.times.dynamics,
+                update: m.times.update,
+                nn: 0.0,
+            },
+        }
+    }
+}
+
+impl Trainer for TrajOptTrainer {
+    type State = TrajOptState;
+    const KIND: &'static str = "pilqr-trajopt/1";
+
+    fn start(&self, method: Method, seed: u64) -> Result<TrajOptState, CliError> {
+        let mut config = self.experiment.trajopt.clone();
+        config.algorithm = algorithm(method);
+        let mut task = self.task.borrow_mut();
+        TrajOpt::new(
+            config,
+            RunSeed::new(seed),
+            task.as_mut(),
+            &self.conditions,
+            |_| self.fitter.clone(),
+        )
+        .map_err(|e| CliError::Run {
+            context: format!("{method}/seed{seed}: set-up"),
+            message: e.to_string(),
+        })
+    }
+
+    fn completed(&self, state: &TrajOptState) -> usize {
+        state.iteration()
+    }
+
+    fn step(
+        &self,
+        job: Job,
+        state: &mut TrajOptState,
+        progress: &Progress,
+    ) -> Result<Vec<MetricsRow>, CliError> {
+        let mut task = self.task.borrow_mut();
+        let iteration = state.iteration();
+        let metrics = state.iterate(task.as_mut()).map_err(|e| CliError::Run {
+            context: format!("{}, iteration {}", job.label(), iteration + 1),
+            message: e.to_string(),
+        })?;
+        progress.rollouts_done(self.rollouts_per_iteration());
+        let mut rows = Vec::with_capacity(metrics.len());
+        for (index, m) in metrics.iter().enumerate() {
+            let mut row = self.row(job, m, index);
+            let clock = Instant::now();
+            let eval = mean_rollout(
+                task.as_mut(),
+                &state.conditions()[index].policy,
+                m.condition,
+            )
+            .map_err(|e| CliError::Run {
+                context: format!("{}, iteration {}", job.label(), iteration + 1),
+                message: e.to_string(),
+            })?;
+            row.time.physics += clock.elapsed().as_secs_f64();
+            row.success_rate = eval.success_rate();
+            rows.push(row);
+        }
+        Ok(rows)
+    }
+
+    fn rollouts_per_iteration(&self) -> usize {
+        self.experiment.trajopt.samples * self.conditions.len()
+    }
+}

@@ -1,0 +1,75 @@
+//! Helpers shared by the integration tests of the `pilqr` command.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh directory under the system's temporary directory, removed when dropped.
+pub struct Scratch {
+    path: PathBuf,
+}
+
+impl Scratch {
+    /// Create `pilqr-it-<label>-<pid>-<n>`.
+    pub fn new(label: &str) -> Self {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("pilqr-it-{label}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("create a scratch directory");
+        Scratch { path }
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Write `text` to `name` inside the directory; returns its path.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path.join(name);
+        std::fs::write(&p, text).expect("write a scratch file");
+        p
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// The `pilqr` binary under test, with logs quiet.
+pub fn pilqr() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pilqr"));
+    c.env_remove("RUST_LOG");
+    c
+}
+
+/// Run `pilqr` with `args`.
+pub fn run(args: &[&str]) -> Output {
+    pilqr().args(args).output().expect("run the pilqr binary")
+}
+
+/// A small point-mass experiment: `conditions` conditions, `iterations` iterations.
+pub fn point_mass_config(conditions: usize, iterations: usize) -> String {
+    let names: Vec<String> = (0..conditions).map(|i| format!("\"start-{i}\"")).collect();
+    format!(
+        "name = \"pm\"\ntask = \"point-mass\"\nconditions = [{}]\nmethods = [\"pilqr\"]\n\
+         seeds = [3]\niterations = {iterations}\n\n[trajopt]\nsamples = 20\n",
+        names.join(", ")
+    )
+}
+
+/// The last line of stderr.
+pub fn last_stderr_line(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string()
+}
