@@ -10,6 +10,10 @@ use crate::error::DynamicsError;
 /// |---|---|---|
 /// | `regularization` | `1e-6` | ridge added to the `[x;u]` block of each step's joint covariance |
 /// | `prior` | `Some(GmmPriorConfig::default())` | GMM dynamics prior; `None` = plain regression |
+///
+/// In TOML the prior is a table (`[prior]`, missing fields take their defaults), `prior = true`
+/// (the default prior) or `prior = false` (no prior: plain regression). `None` serialises as
+/// `prior = false`, so a written configuration reads back to the same value.
 /// | `initial_state_var` | `1e-6` | floor on the per-dimension variance of `x_0` |
 ///
 /// ```
@@ -20,6 +24,11 @@ use crate::error::DynamicsError;
 /// let p = c.prior.unwrap();
 /// assert_eq!((p.max_samples, p.max_clusters), (40, 20));
 /// assert!(toml::from_str::<DynamicsConfig>("regularisation = 1.0").is_err()); // typo: unknown field
+///
+/// let plain: DynamicsConfig = toml::from_str("prior = false").unwrap();
+/// assert_eq!(plain, DynamicsConfig::without_prior());
+/// let text = toml::to_string(&plain).unwrap();
+/// assert_eq!(toml::from_str::<DynamicsConfig>(&text).unwrap(), plain);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -29,6 +38,7 @@ pub struct DynamicsConfig {
     pub regularization: f64,
     /// The GMM dynamics prior; `None` fits each step by plain (ridge) linear regression.
     /// Default: `Some` with the paper's values ([`GmmPriorConfig::default`]).
+    #[serde(with = "prior_setting")]
     pub prior: Option<GmmPriorConfig>,
     /// Floor on the per-dimension variance of the initial state (default `1e-6`).
     pub initial_state_var: f64,
@@ -61,6 +71,72 @@ impl DynamicsConfig {
             p.validate()?;
         }
         Ok(())
+    }
+}
+
+/// Serde form of [`DynamicsConfig::prior`]: a table, or a boolean (`true`: the default prior,
+/// `false`: none). `Option` alone cannot round-trip through TOML, which has no null: a missing
+/// key would read back as the default prior.
+mod prior_setting {
+    use std::fmt;
+
+    use serde::de::{self, MapAccess, Visitor};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::GmmPriorConfig;
+
+    /// Write `None` as `false` (binary formats: as a plain `Option`).
+    pub fn serialize<S: Serializer>(
+        prior: &Option<GmmPriorConfig>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        if !serializer.is_human_readable() {
+            // Binary formats (bincode checkpoints) keep the plain `Option` encoding.
+            return prior.serialize(serializer);
+        }
+        match prior {
+            Some(p) => p.serialize(serializer),
+            None => serializer.serialize_bool(false),
+        }
+    }
+
+    /// Read a table, `true` or `false` (binary formats: a plain `Option`).
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<GmmPriorConfig>, D::Error> {
+        struct PriorVisitor;
+        impl<'de> Visitor<'de> for PriorVisitor {
+            type Value = Option<GmmPriorConfig>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a table of GMM prior settings, or true/false")
+            }
+
+            fn visit_bool<E: de::Error>(self, on: bool) -> Result<Self::Value, E> {
+                Ok(on.then(GmmPriorConfig::default))
+            }
+
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+
+            fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+                d.deserialize_any(PriorVisitor)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                // Delegating keeps GmmPriorConfig's own messages (unknown field, wrong type).
+                GmmPriorConfig::deserialize(de::value::MapAccessDeserializer::new(map)).map(Some)
+            }
+        }
+        if !deserializer.is_human_readable() {
+            return Option::<GmmPriorConfig>::deserialize(deserializer);
+        }
+        deserializer.deserialize_any(PriorVisitor)
     }
 }
 
@@ -217,5 +293,53 @@ fn nonneg_finite(field: &'static str, v: f64) -> Result<(), DynamicsError> {
         Ok(())
     } else {
         Err(invalid(field, &format!("must be finite and >= 0, got {v}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prior_settings_round_trip_through_toml() {
+        let custom = DynamicsConfig {
+            prior: Some(GmmPriorConfig {
+                max_clusters: 7,
+                ..GmmPriorConfig::default()
+            }),
+            ..DynamicsConfig::default()
+        };
+        for c in [DynamicsConfig::without_prior(), custom] {
+            let text = toml::to_string(&c).unwrap();
+            assert_eq!(
+                toml::from_str::<DynamicsConfig>(&text).unwrap(),
+                c,
+                "{text}"
+            );
+        }
+        let on: DynamicsConfig = toml::from_str("prior = true").unwrap();
+        assert_eq!(on, DynamicsConfig::default());
+        let missing: DynamicsConfig = toml::from_str("").unwrap();
+        assert_eq!(missing, DynamicsConfig::default());
+    }
+
+    #[test]
+    fn a_bad_prior_field_is_named_and_a_wrong_type_rejected() {
+        let err = toml::from_str::<DynamicsConfig>("[prior]\nmax_clustres = 3")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("max_clustres"), "{err}");
+        assert!(toml::from_str::<DynamicsConfig>("prior = 3").is_err());
+    }
+
+    #[test]
+    fn prior_settings_round_trip_through_bincode() {
+        let cfg = bincode::config::standard();
+        for c in [DynamicsConfig::without_prior(), DynamicsConfig::default()] {
+            let bytes = bincode::serde::encode_to_vec(&c, cfg).unwrap();
+            let (back, _): (DynamicsConfig, usize) =
+                bincode::serde::decode_from_slice(&bytes, cfg).unwrap();
+            assert_eq!(back, c);
+        }
     }
 }
