@@ -23,6 +23,10 @@ pub struct ActionCost {
 }
 
 impl Cost for ActionCost {
+    fn has_mixed_hessian(&self) -> bool {
+        false
+    }
+
     fn state_hessian_support(&self, _dx: usize) -> Option<Vec<usize>> {
         Some(Vec::new())
     }

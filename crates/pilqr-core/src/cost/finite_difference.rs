@@ -387,3 +387,76 @@ fn sparse_support_model_equals_dense_model() {
         assert!((sparse.cc[t] - dense.cc[t]).abs() < 1e-12);
     }
 }
+
+/// `½ (x₀ + 2 u₁ − 1)²`: a quadratic cost with a non-zero mixed block `l_ux`.
+#[derive(Debug)]
+struct Coupled;
+
+impl Cost for Coupled {
+    fn accumulate(
+        &self,
+        traj: TrajectoryRef<'_>,
+        weight: f64,
+        out: &mut CostDerivatives,
+    ) -> Result<(), crate::CoreError> {
+        for t in 0..traj.horizon {
+            let e = traj.x(t)[0] + 2.0 * traj.u(t)[1] - 1.0;
+            out.l[t] += weight * 0.5 * e * e;
+            if out.has_derivatives() {
+                out.lx.at_mut(t)[0] += weight * e;
+                out.lu.at_mut(t)[1] += weight * 2.0 * e;
+                out.lxx.at_mut(t)[(0, 0)] += weight;
+                out.luu.at_mut(t)[(1, 1)] += weight * 4.0;
+                out.lux.at_mut(t)[(1, 0)] += weight * 2.0;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn cost_model_reproduces_a_cost_with_mixed_terms() {
+    use crate::sample::{SampleBatch, SampleDims, Trajectory};
+    let cost = WeightedSum::new()
+        .with(1.5, Arc::new(Coupled))
+        .with(1.0, Arc::new(StateCost::new(vec![3], vec![0.25])));
+    assert!(cost.has_mixed_hessian());
+    let mut rng = ChaCha8Rng::seed_from_u64(13);
+    let dims = SampleDims {
+        horizon: T,
+        dx: DX,
+        du: DU,
+        dobs: 0,
+    };
+    let trajs: Vec<Trajectory> = (0..5)
+        .map(|_| {
+            let (x, u) = random_traj(&mut rng);
+            let c = values(&cost, &x, &u);
+            Trajectory {
+                x,
+                u,
+                obs: vec![],
+                noise: vec![0.0; T * DU],
+                cost: c,
+            }
+        })
+        .collect();
+    let batch = SampleBatch::from_trajectories(dims, trajs).unwrap();
+    let model = CostModelBuilder::new(T, DX, DU)
+        .build(&cost, &batch)
+        .unwrap();
+    for i in 0..batch.len() {
+        for t in 0..T {
+            let y: Vec<f64> = batch.x(i, t).iter().chain(batch.u(i, t)).copied().collect();
+            let m = model.eval(t, &y);
+            let c = batch.cost(i, t);
+            assert!(
+                (m - c).abs() < 1e-10 * (1.0 + c.abs()),
+                "sample {i} step {t}: {m} vs {c}"
+            );
+        }
+    }
+    // The mixed block lands symmetrically in Cm: ∂²/∂x₀∂u₁ = 1.5 · 2.
+    let cm = model.cm.at(0);
+    assert!((cm[(DX + 1, 0)] - 3.0).abs() < 1e-12 && (cm[(0, DX + 1)] - 3.0).abs() < 1e-12);
+}

@@ -59,6 +59,14 @@ pub trait Cost: Send + Sync + std::fmt::Debug {
         None
     }
 
+    /// Whether this cost can write non-zero mixed second derivatives `l_ux` (default `true`,
+    /// always correct). A cost of the state alone or of the action alone returns `false`, and
+    /// [`CostModelBuilder`] then skips the `dU × dX` block. An implementation that returns
+    /// `false` must never write `l_ux`.
+    fn has_mixed_hessian(&self) -> bool {
+        true
+    }
+
     /// Per-step values along `traj`.
     fn values(&self, traj: TrajectoryRef<'_>) -> Result<Vec<f64>, CoreError> {
         let mut out = CostDerivatives::values_only(traj.horizon);

@@ -108,6 +108,8 @@ impl CostModelBuilder {
         let support: Vec<usize> = cost
             .state_hessian_support(dx)
             .unwrap_or_else(|| (0..dx).collect());
+        // Costs of the state alone or the action alone have no l_ux block.
+        let mixed = cost.has_mixed_hessian();
         let mut model = CostModel::zeros(horizon, dx, du);
         self.derivs.reset();
         for i in 0..batch.len() {
@@ -115,71 +117,70 @@ impl CostModelBuilder {
                 self.derivs.reset_support(Some(&support));
             }
             cost.accumulate(batch.trajectory(i), 1.0, &mut self.derivs)?;
+            let (dxx, dux, duu) = (dx * dx, du * dx, du * du);
+            let lxx_all = self.derivs.lxx.as_slice();
+            let lux_all = self.derivs.lux.as_slice();
+            let luu_all = self.derivs.luu.as_slice();
+            let cm_all = model.cm.as_mut_slice();
             for t in 0..horizon {
                 self.y[..dx].copy_from_slice(batch.x(i, t));
                 self.y[dx..].copy_from_slice(batch.u(i, t));
-                let lxx = self.derivs.lxx.at(t);
-                let luu = self.derivs.luu.at(t);
-                let lux = self.derivs.lux.at(t);
+                // Column-major step slices: lxx [dx,dx], lux [du,dx], luu [du,du], cm [n,n].
+                let lxx = &lxx_all[t * dxx..(t + 1) * dxx];
+                let lux = &lux_all[t * dux..(t + 1) * dux];
+                let luu = &luu_all[t * duu..(t + 1) * duu];
+                let cm = &mut cm_all[t * n * n..(t + 1) * n * n];
                 let lx = self.derivs.lx.at(t);
                 let lu = self.derivs.lu.at(t);
-                let y = &self.y;
-                let (x, u) = y.split_at(dx);
-                // cy = Cm ŷ, with Cm = [[lxx, luxᵀ], [lux, luu]].
-                for r in 0..dx {
+                let (x, u) = self.y.split_at(dx);
+                let (cyx, cyu) = self.cy.split_at_mut(dx);
+                // cy = Cm_i ŷ with Cm_i = [[lxx, luxᵀ], [lux, luu]]; at the same time
+                // Cm += Cm_i / N (symmetric: the lux block goes to both off-diagonal blocks).
+                cyx.fill(0.0);
+                cyu.fill(0.0);
+                for c in (0..dx).filter(|_| mixed) {
+                    let col = &lux[c * du..(c + 1) * du];
                     let mut s = 0.0;
-                    for c in 0..du {
-                        s += lux[(c, r)] * u[c];
-                    }
-                    self.cy[r] = s;
-                }
-                for &c in &support {
-                    let col = lxx.col(c);
-                    for &r in &support {
-                        self.cy[r] += col[r] * x[c];
-                    }
-                }
-                for r in 0..du {
-                    let mut s = 0.0;
-                    for c in 0..dx {
-                        s += lux[(r, c)] * x[c];
-                    }
-                    for c in 0..du {
-                        s += luu[(r, c)] * u[c];
-                    }
-                    self.cy[dx + r] = s;
-                }
-                let mut cv_dot_y = 0.0;
-                let mut ycy = 0.0;
-                for r in 0..n {
-                    let g = if r < dx { lx[r] } else { lu[r - dx] };
-                    cv_dot_y += g * y[r];
-                    ycy += y[r] * self.cy[r];
-                }
-                model.cc[t] += inv_n * (self.derivs.l[t] - cv_dot_y + 0.5 * ycy);
-                let cv = model.cv.at_mut(t);
-                for r in 0..n {
-                    let g = if r < dx { lx[r] } else { lu[r - dx] };
-                    cv[r] += inv_n * (g - self.cy[r]);
-                }
-                let mut cm = model.cm.at_mut(t);
-                for &c in &support {
-                    for &r in &support {
-                        cm[(r, c)] += inv_n * lxx[(r, c)];
-                    }
-                }
-                for c in 0..dx {
                     for r in 0..du {
-                        let v = inv_n * lux[(r, c)];
-                        cm[(dx + r, c)] += v;
-                        cm[(c, dx + r)] += v;
+                        s += col[r] * u[r];
+                        cyu[r] += col[r] * x[c];
+                        let v = inv_n * col[r];
+                        cm[(dx + r) + c * n] += v;
+                        cm[c + (dx + r) * n] += v;
+                    }
+                    cyx[c] = s;
+                }
+                for &c in &support {
+                    let col = &lxx[c * dx..(c + 1) * dx];
+                    let cm_col = &mut cm[c * n..c * n + dx];
+                    let xc = x[c];
+                    for &r in &support {
+                        cyx[r] += col[r] * xc;
+                        cm_col[r] += inv_n * col[r];
                     }
                 }
                 for c in 0..du {
+                    let col = &luu[c * du..(c + 1) * du];
+                    let cm_col = &mut cm[(dx + c) * n + dx..(dx + c + 1) * n];
                     for r in 0..du {
-                        cm[(dx + r, dx + c)] += inv_n * luu[(r, c)];
+                        cyu[r] += col[r] * u[c];
+                        cm_col[r] += inv_n * col[r];
                     }
                 }
+                let mut cv_dot_y = 0.0;
+                let mut ycy = 0.0;
+                let cv = model.cv.at_mut(t);
+                for r in 0..dx {
+                    cv_dot_y += lx[r] * x[r];
+                    ycy += x[r] * cyx[r];
+                    cv[r] += inv_n * (lx[r] - cyx[r]);
+                }
+                for r in 0..du {
+                    cv_dot_y += lu[r] * u[r];
+                    ycy += u[r] * cyu[r];
+                    cv[dx + r] += inv_n * (lu[r] - cyu[r]);
+                }
+                model.cc[t] += inv_n * (self.derivs.l[t] - cv_dot_y + 0.5 * ycy);
             }
         }
         Ok(model)

@@ -32,6 +32,10 @@ pub struct RegionCost {
 }
 
 impl Cost for RegionCost {
+    fn has_mixed_hessian(&self) -> bool {
+        false
+    }
+
     fn state_hessian_support(&self, _dx: usize) -> Option<Vec<usize>> {
         Some(Vec::new())
     }

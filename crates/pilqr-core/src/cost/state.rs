@@ -136,6 +136,10 @@ impl StateCost {
 }
 
 impl Cost for StateCost {
+    fn has_mixed_hessian(&self) -> bool {
+        false
+    }
+
     fn state_hessian_support(&self, _dx: usize) -> Option<Vec<usize>> {
         let mut s: Vec<usize> = self.indices.clone();
         if let Some(r) = &self.relative_to {

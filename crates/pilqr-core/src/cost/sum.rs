@@ -57,6 +57,10 @@ impl Cost for WeightedSum {
         Some(all)
     }
 
+    fn has_mixed_hessian(&self) -> bool {
+        self.terms.iter().any(|(_, c)| c.has_mixed_hessian())
+    }
+
     fn accumulate(
         &self,
         traj: TrajectoryRef<'_>,

@@ -54,6 +54,10 @@ pub struct WaypointCost {
 }
 
 impl Cost for WaypointCost {
+    fn has_mixed_hessian(&self) -> bool {
+        false
+    }
+
     fn state_hessian_support(&self, dx: usize) -> Option<Vec<usize>> {
         // Columns of any A_j with a non-zero entry.
         let mut s: Vec<usize> = (0..dx)
