@@ -47,14 +47,16 @@ use crate::error::{SuiteError, final_state};
 use crate::render::{Camera, RenderTask, Scene};
 use crate::seven_dof::{DOF, move_arm_base, put_xyz, seven_dof_arm, write_arm_state};
 use crate::world::{
-    ArmSpec, CollisionRole, JointSpec, LinkSpec, PlacedShape, Pose, ShapeKind, ShapeSpec, SimWorld,
-    Timing, Vector,
+    ArmSpec, CollisionRole, JointSpec, Layer, LinkSpec, PlacedShape, Pose, ShapeKind, ShapeSpec,
+    SimWorld, Timing, Vector,
 };
 
 const NAME: &str = "door-opening";
 const HORIZON: usize = 100;
 /// Target hinge angle (rad).
 pub const TARGET_ANGLE: f64 = -1.0;
+/// The hinge's limits `[open, closed]` (rad): it opens toward the robot, to −1.8 rad.
+pub const HINGE_LIMITS: [f32; 2] = [-1.8, 0.0];
 const ARM_BASE: Vector = Vector::new(-0.10, 0.0, 0.55);
 const HINGE: Vector = Vector::new(0.80, 0.20, 0.55);
 /// Handle bar centre in the door's frame (origin on the hinge).
@@ -175,7 +177,7 @@ fn door_spec() -> ArmSpec {
             joint: JointSpec {
                 anchor: Vector::ZERO,
                 axis: Vector::Z,
-                limits: Some([-1.8, 0.0]),
+                limits: Some(HINGE_LIMITS),
                 torque_limit: 0.0,
                 damping: 1.0,
                 armature: 0.0,
@@ -192,7 +194,7 @@ impl DoorOpening {
     pub fn new() -> Result<Self, SuiteError> {
         let mut world = SimWorld::new(Timing::default(), Vector::new(0.0, 0.0, -9.81));
         // The floor is only drawn: nothing in this scene falls.
-        world.add_marker(ShapeSpec::cuboid(
+        world.add_floor_marker(ShapeSpec::cuboid(
             Vector::new(0.5, 0.0, -0.01),
             Vector::new(0.8, 0.8, 0.01),
             CollisionRole::Visual,
@@ -413,6 +415,7 @@ impl RenderTask for DoorOpening {
             kind: ShapeKind::Ball { radius: 0.02 },
             pose: Pose::from_translation(target),
             color: [90, 200, 110],
+            layer: Layer::Body,
         });
         Ok(Scene { shapes })
     }

@@ -1,8 +1,9 @@
 //! `hockey`: the 7-DoF arm (see [`crate::seven_dof`]) holds a stick and must hit a puck into a
 //! goal 1.4 m away.
 //!
-//! World (z up, gravity −9.81 m/s²): a floor (friction 0.1) at z = 0; the arm's base at
-//! (−0.35, 0, 0.75). The stick is rigidly part of the hand: a shaft (capsule, radius 0.015 m)
+//! World (z up, gravity −9.81 m/s²): a floor (friction 0.1) at z = 0 reaching [`FLOOR_HALF`]
+//! = 6 m from the origin each way (a puck struck at the arm's top speed stops within ≈ 5 m, so
+//! it never slides off the edge); the arm's base at (−0.35, 0, 0.75). The stick is rigidly part of the hand: a shaft (capsule, radius 0.015 m)
 //! along the hand's x axis to 0.55 m, then a blade (0.04 × 0.16 × 0.02 m) whose face normal is
 //! the hand's z axis. The arm never touches the floor (the blade may sweep through it; only the
 //! puck feels the floor). The puck is a cylinder (radius 0.04 m, height 0.025 m, 0.17 kg,
@@ -44,8 +45,8 @@ use crate::error::{SuiteError, final_state};
 use crate::render::{Camera, RenderTask, Scene};
 use crate::seven_dof::{DOF, seven_dof_arm, write_arm_state};
 use crate::world::{
-    CollisionRole, ObjectSpec, PlacedShape, Pose, Rotation, ShapeKind, ShapeSpec, SimWorld, Timing,
-    Vector,
+    CollisionRole, Layer, ObjectSpec, PlacedShape, Pose, Rotation, ShapeKind, ShapeSpec, SimWorld,
+    Timing, Vector,
 };
 
 const NAME: &str = "hockey";
@@ -53,8 +54,14 @@ const HORIZON: usize = 100;
 const ARM_BASE: Vector = Vector::new(-0.35, 0.0, 0.75);
 /// Puck start (x, y) and its geometry.
 const PUCK: [f64; 2] = [0.45, 0.0];
-const PUCK_RADIUS: f32 = 0.04;
-const PUCK_HALF_HEIGHT: f32 = 0.0125;
+/// Half the floor's side (m): it spans `±FLOOR_HALF` in x and y.
+pub const FLOOR_HALF: f32 = 6.0;
+/// Puck radius (m).
+pub const PUCK_RADIUS: f32 = 0.04;
+/// Puck half height (m): its centre's height when it lies on the floor.
+pub const PUCK_HALF_HEIGHT: f32 = 0.0125;
+/// Half the blade's thickness along its face normal (m).
+pub const BLADE_HALF_THICKNESS: f32 = 0.01;
 /// Distance from the puck's start to the goal centre (m).
 pub const GOAL_DISTANCE: f64 = 1.4;
 const GOAL_HALF_MOUTH: f32 = 0.18;
@@ -63,8 +70,8 @@ const GOAL_HALF_DEPTH: f32 = 0.10;
 const BLADE: Vector = Vector::new(0.58, 0.0, 0.0);
 const WRIST: Vector = Vector::ZERO;
 const STICK_LENGTH: f64 = 0.58;
-/// Lean of the stick at the pre-hit pose (rad from vertical).
-const LEAN: f64 = 0.31;
+/// Lean of the stick at the pre-hit pose (rad from vertical, blade ahead of the wrist).
+pub const PRE_HIT_LEAN: f64 = 0.31;
 const PRE_HIT_BACK: f64 = 0.12;
 const PRE_HIT_HEIGHT: f64 = 0.03;
 /// Start configuration (found by inverse kinematics): the blade 0.05 m behind, 0.15 m left of
@@ -113,7 +120,7 @@ fn pre_hit(c: usize) -> [[f64; 3]; 2] {
         PUCK[1] - PRE_HIT_BACK * s,
         PRE_HIT_HEIGHT,
     ];
-    let (ls, lc) = LEAN.sin_cos();
+    let (ls, lc) = PRE_HIT_LEAN.sin_cos();
     let wrist = [
         blade[0] - STICK_LENGTH * ls * co,
         blade[1] - STICK_LENGTH * ls * s,
@@ -143,7 +150,7 @@ fn stick() -> Vec<ShapeSpec> {
         ),
         ShapeSpec::cuboid(
             BLADE,
-            Vector::new(0.02, 0.08, 0.01),
+            Vector::new(0.02, 0.08, BLADE_HALF_THICKNESS),
             CollisionRole::Arm,
             [40, 40, 40],
         ),
@@ -190,8 +197,8 @@ impl Hockey {
         world.add_fixture(
             Pose::IDENTITY,
             &[ShapeSpec::cuboid(
-                Vector::new(0.9, 0.0, -0.05),
-                Vector::new(1.6, 1.2, 0.05),
+                Vector::new(0.0, 0.0, -0.05),
+                Vector::new(FLOOR_HALF, FLOOR_HALF, 0.05),
                 CollisionRole::Ground,
                 [225, 235, 240],
             )
@@ -265,6 +272,11 @@ impl Hockey {
     /// Blade and wrist targets of the pre-hit pose of condition `c`.
     pub fn pre_hit(&self, c: usize) -> Option<[[f64; 3]; 2]> {
         (c < PLACEMENTS.len()).then(|| pre_hit(c))
+    }
+
+    /// The puck's start (x, y), the same in every condition.
+    pub fn puck_start() -> [f64; 2] {
+        PUCK
     }
 
     /// Blade centre and wrist in the hand's frame.
@@ -431,12 +443,16 @@ impl RenderTask for Hockey {
             },
             pose: Pose::from_translation(Vector::new(g[0] as f32, g[1] as f32, 0.001)),
             color: [90, 200, 110],
+            layer: Layer::Floor,
         });
         Ok(Scene { shapes })
     }
 
+    /// A wide view from the front left: the arm, the puck and the goal 1.4 m beyond it.
     fn camera(&self) -> Camera {
-        Camera::oblique(Vector::new(0.75, 0.0, 0.2), 2.3, 256, -0.5, 0.8)
+        let mut cam = Camera::oblique(Vector::new(0.76, 0.0, 0.38), 2.5, 384, -0.3, 0.55);
+        cam.height = 216;
+        cam
     }
 }
 

@@ -39,14 +39,14 @@ use crate::error::{SuiteError, final_state};
 use crate::render::{Camera, RenderTask, Scene};
 use crate::seven_dof::{DOF, seven_dof_arm, write_arm_state};
 use crate::world::{
-    CollisionRole, PlacedShape, Pose, ShapeKind, ShapeSpec, SimWorld, Timing, Vector,
+    CollisionRole, Layer, PlacedShape, Pose, ShapeKind, ShapeSpec, SimWorld, Timing, Vector,
 };
 
 const NAME: &str = "power-plug";
 const HORIZON: usize = 100;
 const ARM_BASE: Vector = Vector::new(-0.28, 0.0, 0.55);
-/// Pin radius, hole half-width, hole depth, half-size of the socket block (m).
-const PIN_RADIUS: f32 = 0.012;
+/// Pin radius (m).
+pub const PIN_RADIUS: f32 = 0.012;
 /// Half-width of the square hole (m): the pin's radius plus the clearance.
 pub const HOLE_HALF: f32 = 0.014;
 /// Depth of the hole (m).
@@ -154,7 +154,7 @@ impl PowerPlug {
     /// Build the world and the conditions.
     pub fn new() -> Result<Self, SuiteError> {
         let mut world = SimWorld::new(Timing::default(), Vector::new(0.0, 0.0, -9.81));
-        world.add_marker(ShapeSpec::cuboid(
+        world.add_floor_marker(ShapeSpec::cuboid(
             Vector::new(0.3, 0.0, -0.01),
             Vector::new(0.6, 0.6, 0.01),
             CollisionRole::Visual,
@@ -347,12 +347,16 @@ impl RenderTask for PowerPlug {
             },
             pose: Pose::from_translation(e - Vector::X * 0.002),
             color: [90, 200, 110],
+            layer: Layer::Body,
         });
         Ok(Scene { shapes })
     }
 
+    /// From the front left, close enough to see the pin enter the hole.
     fn camera(&self) -> Camera {
-        Camera::oblique(Vector::new(0.35, 0.0, 0.5), 1.0, 256, -1.0, 0.45)
+        let mut cam = Camera::oblique(Vector::new(0.3, 0.0, 0.47), 1.0, 320, -0.5, 0.35);
+        cam.height = 224;
+        cam
     }
 }
 

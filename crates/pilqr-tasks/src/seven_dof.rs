@@ -32,7 +32,8 @@ pub const HAND: usize = DOF - 1;
 
 const DAMPING: [f32; DOF] = [1.0, 1.0, 0.5, 0.5, 0.2, 0.2, 0.1];
 const ARMATURE: [f32; DOF] = [0.05, 0.05, 0.02, 0.02, 0.01, 0.01, 0.01];
-const LIMITS: [[f32; 2]; DOF] = [
+/// Joint limits `[lo, hi]` of each joint (rad).
+pub const JOINT_LIMITS: [[f32; 2]; DOF] = [
     [-2.0, 2.0],
     [-1.3, 1.4],
     [-2.6, 2.6],
@@ -91,7 +92,7 @@ pub fn seven_dof_arm(base: Pose, tool: Vec<ShapeSpec>) -> ArmSpec {
             joint: JointSpec {
                 anchor,
                 axis,
-                limits: Some(LIMITS[i]),
+                limits: Some(JOINT_LIMITS[i]),
                 torque_limit: TORQUE_LIMITS[i],
                 damping: DAMPING[i],
                 armature: ARMATURE[i],
@@ -250,7 +251,7 @@ pub fn inverse_kinematics(
         }
         for (i, qi) in q.iter_mut().enumerate() {
             let step = (a[i][DOF] / a[i][i]).clamp(-0.2, 0.2);
-            let [lo, hi] = LIMITS[i];
+            let [lo, hi] = JOINT_LIMITS[i];
             *qi = (*qi + step).clamp(f64::from(lo) + 0.02, f64::from(hi) - 0.02);
         }
     }

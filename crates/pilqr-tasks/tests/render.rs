@@ -96,3 +96,28 @@ fn bad_states_are_errors() {
         Err(RenderError::Task { step: 0, .. })
     ));
 }
+
+#[test]
+fn the_floor_is_painted_under_what_stands_on_it() {
+    // The hockey floor is far larger than anything on it: sorted by the depth of its centre it
+    // would be painted over the goal and the puck. It lies on the floor layer instead.
+    let mut task = render_task_by_name("hockey").unwrap();
+    for c in 0..task.conditions().len() {
+        let x = initial_state(task.as_mut(), c);
+        let cam = task.camera();
+        let frames = render_frames(task.as_mut(), c, &x, &[0], None).unwrap();
+        let count = |color: [u8; 3]| frames[0].rgb.chunks(3).filter(|p| *p == color).count();
+        // Goal walls (red), the goal marker (green) and the puck (black) are all visible.
+        for (what, color) in [
+            ("goal walls", [200, 60, 60]),
+            ("goal marker", [90, 200, 110]),
+            ("puck", [20, 20, 20]),
+        ] {
+            assert!(count(color) > 10, "condition {c}: {what} hidden");
+        }
+        // The puck is drawn where it is.
+        let [px, py] = cam.to_pixel(cam.to_camera(Vector::new(x[26] as f32, x[27] as f32, 0.0125)));
+        let i = ((py as u32 * cam.width + px as u32) * 3) as usize;
+        assert_eq!(&frames[0].rgb[i..i + 3], &[20, 20, 20], "condition {c}");
+    }
+}

@@ -29,7 +29,7 @@ use std::path::Path;
 use pilqr_core::{Task, TaskError};
 use thiserror::Error;
 
-use crate::world::{PlacedShape, ShapeKind, Vector};
+use crate::world::{Layer, PlacedShape, ShapeKind, Vector};
 
 /// What can go wrong while rendering.
 #[derive(Debug, Error)]
@@ -108,18 +108,20 @@ pub trait RenderTask: Task {
 
 /// Project and paint `scene` through `camera`.
 pub fn draw_scene(scene: &Scene, camera: &Camera) -> Canvas {
-    let mut items: Vec<(f32, Shape2, [u8; 3])> = scene
+    let mut items: Vec<(Layer, f32, Shape2, [u8; 3])> = scene
         .shapes
         .iter()
         .map(|s| {
             let (depth, shape) = project(s, camera);
-            (depth, shape, s.color)
+            // Floor shapes keep their listed order (depth 0 for all), painted first.
+            let depth = if s.layer == Layer::Floor { 0.0 } else { depth };
+            (s.layer, depth, shape, s.color)
         })
         .collect();
-    // Painter's algorithm: far (small depth) first; stable for equal depths.
-    items.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Painter's algorithm: the floor layer, then far (small depth) to near; stable for ties.
+    items.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
     let mut canvas = Canvas::new(camera.width, camera.height, camera.background);
-    for (_, shape, color) in &items {
+    for (_, _, shape, color) in &items {
         canvas.fill(shape, *color);
     }
     canvas

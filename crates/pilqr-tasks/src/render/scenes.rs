@@ -7,7 +7,7 @@ use crate::gripper_pusher::GripperPusher;
 use crate::point_mass::PointMass;
 use crate::reacher::Reacher;
 use crate::render::{Camera, RenderTask, Scene};
-use crate::world::{CollisionRole, PlacedShape, Pose, ShapeKind, ShapeSpec, Vector};
+use crate::world::{CollisionRole, Layer, PlacedShape, Pose, ShapeKind, ShapeSpec, Vector};
 
 const GOAL: [u8; 3] = [90, 200, 110];
 const TARGET: [u8; 3] = [220, 50, 50];
@@ -31,6 +31,7 @@ fn marker(kind: ShapeKind, at: Vector, color: [u8; 3]) -> PlacedShape {
         kind: s.kind,
         pose: Pose::from_translation(at),
         color,
+        layer: Layer::Body,
     }
 }
 

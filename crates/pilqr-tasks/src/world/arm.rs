@@ -108,6 +108,12 @@ impl Arm {
         self.base
     }
 
+    /// Joint axes, each in its child link's frame (the world axis of joint `i` is link `i`'s
+    /// rotation times this).
+    pub fn joint_axes(&self) -> &[Vector] {
+        &self.axes
+    }
+
     /// The torques currently commanded (after clamping).
     pub fn commanded_torques(&self) -> &[f64] {
         &self.torques

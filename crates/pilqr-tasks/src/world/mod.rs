@@ -26,7 +26,7 @@ mod snapshot;
 pub use arm::{Arm, ArmSpec, JointSpec, LinkSpec};
 pub use object::{Object, ObjectSpec};
 pub use rapier3d::math::{Pose, Rotation, Vector};
-pub use shape::{CollisionRole, PlacedShape, Rgb, ShapeKind, ShapeSpec};
+pub use shape::{CollisionRole, Layer, PlacedShape, Rgb, ShapeKind, ShapeSpec};
 pub use snapshot::Snapshot;
 
 use rapier3d::prelude::{PhysicsWorld, RigidBodyBuilder, RigidBodyHandle};
@@ -117,8 +117,9 @@ pub struct SimWorld {
     pub(crate) physics: PhysicsWorld,
     pub(crate) arms: Vec<Arm>,
     pub(crate) objects: Vec<Object>,
-    /// Drawable shapes: the body they ride on (`None`: static scenery in world frame).
-    pub(crate) visuals: Vec<(Option<RigidBodyHandle>, ShapeSpec)>,
+    /// Drawable shapes: the body they ride on (`None`: static scenery in world frame) and the
+    /// painting layer.
+    pub(crate) visuals: Vec<(Option<RigidBodyHandle>, ShapeSpec, Layer)>,
     timing: Timing,
 }
 
@@ -178,7 +179,13 @@ impl SimWorld {
                 self.physics
                     .insert_collider(s.collider(density), Some(body));
             }
-            self.visuals.push((Some(body), *s));
+            // Ground shapes lie under everything else.
+            let layer = if s.role == CollisionRole::Ground {
+                Layer::Floor
+            } else {
+                Layer::Body
+            };
+            self.visuals.push((Some(body), *s, layer));
         }
     }
 
@@ -195,7 +202,15 @@ impl SimWorld {
     pub fn add_marker(&mut self, shape: ShapeSpec) {
         let mut s = shape;
         s.role = CollisionRole::Visual;
-        self.visuals.push((None, s));
+        self.visuals.push((None, s, Layer::Body));
+    }
+
+    /// Add a floor that is only drawn (nothing in the scene touches it), in world frame; it is
+    /// painted beneath every other shape.
+    pub fn add_floor_marker(&mut self, shape: ShapeSpec) {
+        let mut s = shape;
+        s.role = CollisionRole::Visual;
+        self.visuals.push((None, s, Layer::Floor));
     }
 
     /// The arms.
@@ -373,7 +388,7 @@ impl SimWorld {
     pub fn placed_shapes(&self) -> Vec<PlacedShape> {
         self.visuals
             .iter()
-            .map(|(body, s)| {
+            .map(|(body, s, layer)| {
                 let pose = match body {
                     Some(b) => self.physics.bodies[*b].position() * s.pose,
                     None => s.pose,
@@ -382,6 +397,7 @@ impl SimWorld {
                     kind: s.kind,
                     pose,
                     color: s.color,
+                    layer: *layer,
                 }
             })
             .collect()

@@ -187,6 +187,18 @@ impl ShapeSpec {
     }
 }
 
+/// Painting order of the renderer: all `Floor` shapes first, in the order they are listed, then
+/// the `Body` shapes from far to near. A large floor sorted by the depth of its centre would
+/// otherwise be painted over whatever stands on its far half.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Layer {
+    /// The ground, a table top and flat markers lying on them.
+    Floor,
+    /// Everything else.
+    #[default]
+    Body,
+}
+
 /// A shape placed in the world, ready to draw.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PlacedShape {
@@ -196,4 +208,6 @@ pub struct PlacedShape {
     pub pose: Pose,
     /// Colour.
     pub color: Rgb,
+    /// Painting layer.
+    pub layer: Layer,
 }
