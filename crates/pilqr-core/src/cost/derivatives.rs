@@ -93,11 +93,13 @@ impl CostDerivatives {
         self.lu.fill_zero();
         self.luu.fill_zero();
         self.lux.fill_zero();
-        for t in 0..self.lxx.len() {
-            let mut h = self.lxx.at_mut(t);
+        let runs = contiguous_runs(support);
+        let dx = self.dx;
+        for h in self.lxx.as_mut_slice().chunks_exact_mut(dx * dx) {
             for &j in support {
-                for &i in support {
-                    h[(i, j)] = 0.0;
+                let col = &mut h[j * dx..(j + 1) * dx];
+                for r in &runs {
+                    col[r.clone()].fill(0.0);
                 }
             }
         }
@@ -111,5 +113,48 @@ impl CostDerivatives {
         self.lxx.fill_zero();
         self.luu.fill_zero();
         self.lux.fill_zero();
+    }
+}
+
+/// The maximal runs of consecutive indices in a sorted index list (`[0,1,2,5,6]` →
+/// `[0..3, 5..7]`): loops over them touch contiguous memory.
+pub(crate) fn contiguous_runs(sorted: &[usize]) -> Vec<std::ops::Range<usize>> {
+    let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
+    for &i in sorted {
+        match runs.last_mut() {
+            Some(r) if r.end == i => r.end = i + 1,
+            _ => runs.push(i..i + 1),
+        }
+    }
+    runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_of_consecutive_indices() {
+        assert_eq!(
+            contiguous_runs(&[0, 1, 2, 5, 6, 9]),
+            vec![0..3, 5..7, 9..10]
+        );
+        assert!(contiguous_runs(&[]).is_empty());
+    }
+
+    #[test]
+    fn reset_support_zeroes_exactly_the_support_block() {
+        let mut d = CostDerivatives::zeros(2, 4, 1);
+        d.lxx.as_mut_slice().fill(1.0);
+        d.reset_support(Some(&[1, 2]));
+        for t in 0..2 {
+            let h = d.lxx.at(t);
+            for j in 0..4 {
+                for i in 0..4 {
+                    let inside = (1..3).contains(&i) && (1..3).contains(&j);
+                    assert_eq!(h[(i, j)], if inside { 0.0 } else { 1.0 }, "({i},{j})");
+                }
+            }
+        }
     }
 }

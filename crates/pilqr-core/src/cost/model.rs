@@ -4,6 +4,7 @@
 use pilqr_linalg::{MatStack, VecStack};
 use serde::{Deserialize, Serialize};
 
+use crate::cost::derivatives::contiguous_runs;
 use crate::cost::{Cost, CostDerivatives};
 use crate::error::CoreError;
 use crate::sample::SampleBatch;
@@ -105,9 +106,12 @@ impl CostModelBuilder {
         let n = dx + du;
         let inv_n = 1.0 / batch.len() as f64;
         // Only the declared support of l_xx can be non-zero: restrict the O(dX²) work to it.
-        let support: Vec<usize> = cost
+        let mut support: Vec<usize> = cost
             .state_hessian_support(dx)
             .unwrap_or_else(|| (0..dx).collect());
+        support.sort_unstable();
+        support.dedup();
+        let runs = contiguous_runs(&support);
         // Costs of the state alone or the action alone have no l_ux block.
         let mixed = cost.has_mixed_hessian();
         let mut model = CostModel::zeros(horizon, dx, du);
@@ -154,9 +158,16 @@ impl CostModelBuilder {
                     let col = &lxx[c * dx..(c + 1) * dx];
                     let cm_col = &mut cm[c * n..c * n + dx];
                     let xc = x[c];
-                    for &r in &support {
-                        cyx[r] += col[r] * xc;
-                        cm_col[r] += inv_n * col[r];
+                    for run in &runs {
+                        let r = run.clone();
+                        for ((cy, h), m) in cyx[r.clone()]
+                            .iter_mut()
+                            .zip(&col[r.clone()])
+                            .zip(&mut cm_col[r])
+                        {
+                            *cy += h * xc;
+                            *m += inv_n * h;
+                        }
                     }
                 }
                 for c in 0..du {
