@@ -152,14 +152,15 @@ fn bench_size(c: &mut Criterion, dx: usize, du: usize) {
             .update(&p.dynamics, &p.cost, &p.previous, &p.targets, &[1.0], &cfg)
             .unwrap();
         eprintln!(
-            "{tag}: {} eta search: {} passes, converged {}",
+            "{tag}: {} eta search, cold: {} backward + {} forward passes, converged {}",
             if per_step { "per-step" } else { "global" },
             res.iterations,
+            res.forward_passes,
             res.converged
         );
     }
 
-    solver.set_reference(&p.previous).unwrap();
+    solver.prepare(&p.dynamics, &p.cost, &p.previous).unwrap();
     let params = BackwardParams {
         omega: 0.0,
         min_eta: config.min_eta,
@@ -169,11 +170,7 @@ fn bench_size(c: &mut Criterion, dx: usize, du: usize) {
     c.bench_function(&format!("backward_forward_{tag}"), |b| {
         b.iter(|| {
             solver.set_eta(&vec![1.0; t]).unwrap();
-            black_box(
-                solver
-                    .pass(&p.dynamics, &p.cost, &p.previous, params)
-                    .unwrap(),
-            )
+            black_box(solver.pass(params).unwrap())
         })
     });
     c.bench_function(&format!("lqr_flm_update_per_step_{tag}"), |b| {
@@ -210,7 +207,29 @@ fn bench_size(c: &mut Criterion, dx: usize, du: usize) {
         )
         .unwrap();
     eprintln!(
-        "{tag}: per-step eta search warm-started: {} passes, converged {}",
+        "{tag}: per-step eta search, warm: {} backward + {} forward passes, converged {}",
+        warm.iterations, warm.forward_passes, warm.converged
+    );
+    let cfg = LqrFlmConfig {
+        per_step: false,
+        ..config.clone()
+    };
+    let global_eta = solver
+        .update(&p.dynamics, &p.cost, &p.previous, &half, &[1.0], &cfg)
+        .unwrap()
+        .eta;
+    let warm = solver
+        .update(
+            &p.dynamics,
+            &p.cost,
+            &p.previous,
+            &p.targets,
+            &global_eta,
+            &cfg,
+        )
+        .unwrap();
+    eprintln!(
+        "{tag}: global eta search, warm: {} passes, converged {}",
         warm.iterations, warm.converged
     );
     c.bench_function(&format!("lqr_flm_update_per_step_warm_{tag}"), |b| {

@@ -10,9 +10,7 @@ use pilqr_linalg::{MatStack, VecStack};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::TrajOptError;
-use crate::lqr_flm::{
-    BackwardParams, BackwardWorkspace, ControllerBuffers, EtaMode, KlTerm, backward_pass,
-};
+use crate::lqr_flm::max_entropy_lqr;
 
 /// PD control around the initial joint angles: `u_i = kp (q0_i − q_i) − kd q̇_i + N(0, init_var)`.
 /// With zero gains this is the paper's zero-mean Gaussian initialisation.
@@ -213,25 +211,7 @@ pub fn init_lqr(
             cv[r] = -(0..dx).map(|c| cm[(r, c)] * x0[c]).sum::<f64>();
         }
     }
-    let mut buffers = ControllerBuffers::zeros(horizon, dx, du);
-    let mut eta = vec![0.0; horizon];
-    let mut failed = vec![0.0; horizon];
-    backward_pass(
-        &dynamics,
-        &cost,
-        &KlTerm::zeros(horizon, dx, du),
-        &mut eta,
-        BackwardParams {
-            omega: 1.0,
-            min_eta: 0.0,
-            max_eta: 0.0,
-            mode: EtaMode::PerStep,
-        },
-        &mut BackwardWorkspace::new(dx, du),
-        &mut buffers,
-        &mut failed,
-    )?;
-    buffers.to_policy()
+    max_entropy_lqr(&dynamics, &cost, 1.0)
 }
 
 /// Human-readable form: internally tagged, `{ type = "pd", pos_gain = … }`.

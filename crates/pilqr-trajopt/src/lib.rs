@@ -4,11 +4,13 @@
 //! `u_t = K_t x_t + k_t + chol(Σ_t)ᵀ ε_t` (DESIGN.md §4.3–§4.5, §4.7):
 //!
 //! - [`lqr_flm`] — **LQR-FLM**: LQR against fitted linear dynamics with a KL bound to a
-//!   reference controller (the previous one, or MDGPS's linearised global policy): augmented
-//!   cost with entropy weight ω, an allocation-free backward pass that detects an indefinite
-//!   `Q_uu` at every step, the forward pass of the `[x; u]` Gaussian, and the η search (one
-//!   global η by bracketed geometric bisection, or one `η_t` per step by a dual method in
-//!   `log η`). [`estimate_cost`] gives the expected cost under the model.
+//!   reference controller (the previous one, or MDGPS's linearised global policy), entropy
+//!   weight ω. The allocation-free backward pass works in coordinates relative to the reference,
+//!   where the KL term is `η·I` on the action block alone, so a large η stays well-conditioned
+//!   and `Q_uu + ηP̄` is positive definite exactly above a threshold known at every step. The η
+//!   search: one global η by bracketed geometric bisection, or one `η_t` per step, each solved
+//!   in closed form under the current state marginals, iterated to a fixed point.
+//!   [`estimate_cost`] gives the expected cost under the model.
 //! - [`kl`] — the closed-form KL between linear-Gaussian controllers under a state distribution.
 //! - [`pi2`] — **PI2**: per-step temperature from the convex dual, weighted maximum-likelihood
 //!   feed-forward terms and covariances (plain or damped), fixed-η mode, singular-covariance

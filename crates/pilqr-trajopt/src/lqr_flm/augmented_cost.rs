@@ -4,13 +4,18 @@
 //! `M = [[K̄ᵀP̄K̄, −K̄ᵀP̄], [−P̄K̄, P̄]]` and `m = [K̄ᵀP̄k̄; −P̄k̄]`, `P̄ = Σ̄⁻¹`, for an arbitrary
 //! linear-Gaussian reference `p̄` (the previous controller in plain trajectory optimisation, the
 //! linearised global policy in MDGPS). The augmented cost of DESIGN.md is
-//! `Ĉm = Cm/(η+ω) + η/(η+ω) M`, `ĉv = cv/(η+ω) + η/(η+ω) m`. The backward pass works with
-//! `(η_t+ω)·Ĉ_t = C_t + η_t M_t`, the Lagrangian of the per-step-constrained problem, and takes
-//! the controller covariance as `(η_t+ω) Q_uu⁻¹`: for one global η this is exactly DESIGN's
-//! normalised form (every `Q` and `V` scaled by `η+ω`, the same `K, k, Σ`). With per-step `η_t`
-//! it stays the exact Lagrangian, so `KL_t → 0` as `η_t → ∞` whatever the other steps do; the
-//! normalised form with per-step `η_t` (the classic code's) keeps the future's KL penalties at
-//! full weight in `V`, and a step's KL target can then be unreachable at any `η_t`.
+//! `Ĉm = Cm/(η+ω) + η/(η+ω) M`, `ĉv = cv/(η+ω) + η/(η+ω) m`.
+//!
+//! The backward pass does not assemble this form: it solves the same Lagrangian
+//! `(η_t+ω)·Ĉ_t = C_t + η_t M_t` (covariance `(η_t+ω) Q_uu⁻¹`; for one global η exactly DESIGN's
+//! normalised form) in coordinates relative to the reference
+//! ([`crate::lqr_flm::relative_model`]), where `M` is `η·I` on the action block alone. Assembled,
+//! `η K̄ᵀP̄K̄` in `Q_xx` has to cancel against `Q_xu Q_uu⁻¹ Q_ux` in `V`, which loses every digit
+//! once η, the gains or the reference precision are large. This function stays as the reference
+//! form (tests compare the backward pass with a plain Riccati solve of it). With per-step `η_t`
+//! the Lagrangian keeps `KL_t → 0` as `η_t → ∞` whatever the other steps do; the normalised form
+//! with per-step `η_t` (the classic code's) keeps the future's KL penalties at full weight in
+//! `V`, and a step's KL target can then be unreachable at any `η_t`.
 
 use faer::Mat;
 use pilqr_core::{CostModel, LinearGaussianPolicy};

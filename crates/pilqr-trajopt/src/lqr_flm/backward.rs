@@ -1,104 +1,40 @@
-//! The LQR-FLM backward pass (DESIGN.md §4.3 step 2), allocation-free in its loop.
+//! The LQR-FLM backward pass (DESIGN.md §4.3 step 2), in coordinates relative to the reference
+//! ([`crate::lqr_flm::relative_model`]) and allocation-free in its loop.
 //!
 //! For t = T−1 … 0, with `V, v` the value function of step t+1 (zero after the last step):
-//! `Q = C_t + η_t M_t + Fmᵀ V Fm`, `q = c_t + η_t m_t + Fmᵀ (v + V fv)`; Cholesky of `Q_uu`;
-//! `K = −Q_uu⁻¹ Q_ux`, `k = −Q_uu⁻¹ q_u`, `Σ = (η_t+ω) Q_uu⁻¹`; `V = Q_xx + Q_xu K`
-//! (symmetrised), `v = q_x + Q_xu k`. (`C + ηM` is `(η+ω)` times DESIGN's augmented cost; see
-//! [`crate::lqr_flm::augmented_cost`].) A failed factorisation at *any* step, t = 0 included,
-//! raises η geometrically; at the bound the pass returns
-//! [`TrajOptError::NotPositiveDefinite`] naming the step, η and `Q_uu`'s smallest eigenvalue.
+//! `Q = C̃_t + F̃ᵀ V F̃`, `q = c̃_t + F̃ᵀ (v + V f̃)`; `Q_zz = U diag(λ) Uᵀ` (Jacobi);
+//! `Y = UᵀQ_zx`, `h = Uᵀq_z`, `D = diag(1/(λ_i+η_t))`. The step's controller, in `z`:
+//! `K̃ = −UDY`, `k̃ = −UDh`, `Σ̃ = (η_t+ω) UDUᵀ` (the reference is `K̃ = 0, k̃ = 0, Σ̃ = I`);
+//! and `V = Q_xx − YᵀDY` (symmetrised), `v = q_x − YᵀDh`. Nothing here grows with η, so a
+//! large η is exactly as well-conditioned as a small one.
+//!
+//! `Q_zz + η_t I` is positive definite exactly when `η_t > −λ_min`: that threshold is known at
+//! every step, t = 0 included. With a given η ([`EtaRule::Fixed`]) a step below it raises η
+//! (at that step, or everywhere and restarts with one global η); when choosing η
+//! ([`EtaRule::Solve`]) each `η_t` is the root of the step's closed-form KL
+//! ([`crate::lqr_flm::step_kl`]) above the threshold. A threshold above `max_eta` is
+//! [`TrajOptError::NotPositiveDefinite`] with the step, η and `Q_uu`'s smallest eigenvalue.
 
-use faer::{Mat, MatMut};
-use pilqr_core::{CostModel, LinearGaussianPolicy};
-use pilqr_dynamics::LinearDynamics;
-use pilqr_linalg::{Cholesky, Jitter, MatStack, VecStack, matmul_into, min_eigenvalue};
+use faer::{Mat, MatMut, MatRef};
+use pilqr_linalg::{MatStack, VecStack, matmul_into, min_eigenvalue};
 
 use crate::error::TrajOptError;
-use crate::lqr_flm::KlTerm;
+use crate::lqr_flm::GaussianTrajectory;
+use crate::lqr_flm::jacobi::SymmetricEigen;
+use crate::lqr_flm::relative_model::RelativeModel;
+use crate::lqr_flm::step_kl::{StepKl, kl_coefficients};
 
-/// Whether η is one number for the whole horizon or one per step.
+/// `Q_zz + ηI` counts as positive definite when `λ_min + η` exceeds this fraction of `max |λ|`
+/// (well above the eigenvalues' round-off, about `1e-16 max |λ|`).
+const PD_MARGIN: f64 = 1e-10;
+
+/// Whether η is one number for the whole horizon or one per step (for passes at a given η).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EtaMode {
-    /// One η: a failure anywhere raises it everywhere and restarts the pass.
+    /// One η: a step that needs more raises it everywhere and restarts the pass.
     Global,
-    /// One `η_t` per step: a failure at t raises `η_t` only and redoes step t.
+    /// One `η_t` per step: a step that needs more raises its own `η_t` only.
     PerStep,
-}
-
-/// The controller a backward pass produces, with `log det Σ_t` (from the factor of `Q_uu`) so
-/// that the KL needs no further factorisation.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ControllerBuffers {
-    /// Gains `K [T,dU,dX]`.
-    pub gain: MatStack,
-    /// Feed-forward terms `k [T,dU]`.
-    pub offset: VecStack,
-    /// Covariances `Σ [T,dU,dU]`.
-    pub cov: MatStack,
-    /// `log det Σ_t`.
-    pub log_det: Vec<f64>,
-}
-
-impl ControllerBuffers {
-    /// Zero buffers.
-    pub fn zeros(horizon: usize, dx: usize, du: usize) -> Self {
-        ControllerBuffers {
-            gain: MatStack::zeros(horizon, du, dx),
-            offset: VecStack::zeros(horizon, du),
-            cov: MatStack::zeros(horizon, du, du),
-            log_det: vec![0.0; horizon],
-        }
-    }
-
-    /// Build the validated policy.
-    pub fn to_policy(&self) -> Result<LinearGaussianPolicy, TrajOptError> {
-        Ok(LinearGaussianPolicy::new(
-            self.gain.clone(),
-            self.offset.clone(),
-            self.cov.clone(),
-        )?)
-    }
-}
-
-/// Preallocated scratch of the backward pass for one `(dX, dU)`.
-#[derive(Debug, Clone)]
-pub struct BackwardWorkspace {
-    dx: usize,
-    du: usize,
-    qbase: MatStack,
-    qvbase: Vec<f64>,
-    q: MatStack,
-    qv: Vec<f64>,
-    vxx: Mat<f64>,
-    vx: MatStack,
-    vf: Mat<f64>,
-    tmp: MatStack,
-    chol: Cholesky,
-}
-
-impl BackwardWorkspace {
-    /// Scratch for state `dx`, action `du`.
-    pub fn new(dx: usize, du: usize) -> Self {
-        let n = dx + du;
-        BackwardWorkspace {
-            dx,
-            du,
-            qbase: MatStack::zeros(1, n, n),
-            qvbase: vec![0.0; n],
-            q: MatStack::zeros(1, n, n),
-            qv: vec![0.0; n],
-            vxx: Mat::zeros(dx, dx),
-            vx: MatStack::zeros(1, dx, 1),
-            vf: Mat::zeros(dx, n),
-            tmp: MatStack::zeros(1, dx, 1),
-            chol: Cholesky::with_dim(du),
-        }
-    }
-}
-
-/// The next η to try after a failed factorisation.
-fn raise(eta: f64, min_eta: f64) -> f64 {
-    (2.0 * eta).max(min_eta.max(1e-12))
 }
 
 /// Parameters of one backward pass.
@@ -106,7 +42,7 @@ fn raise(eta: f64, min_eta: f64) -> f64 {
 pub struct BackwardParams {
     /// Entropy weight ω.
     pub omega: f64,
-    /// Floor used when raising η from 0.
+    /// Lower bound of η (also the floor when raising η from 0).
     pub min_eta: f64,
     /// Upper bound of η.
     pub max_eta: f64,
@@ -114,42 +50,143 @@ pub struct BackwardParams {
     pub mode: EtaMode,
 }
 
-/// Run the backward pass. `eta` (length `T`; all equal in [`EtaMode::Global`]) is raised in
-/// place where `Q_uu` needed it; `failed_eta[t]` receives the largest η that failed at t (0 when
-/// none did). Inputs are assumed checked (sizes, finiteness) by the caller.
+/// How a backward pass gets its η.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum EtaRule<'a> {
+    /// The η given, raised where `Q_zz + ηI` is not positive definite.
+    Fixed,
+    /// Each `η_t` meets `targets[t]` for the KL under the state marginals of `states` (the
+    /// last forward pass).
+    Solve {
+        targets: &'a [f64],
+        states: &'a GaussianTrajectory,
+    },
+}
+
+/// The controller of a backward pass, per step, in the relative coordinates, with what the
+/// KL of each step needs (see [`crate::lqr_flm::step_kl`]).
+#[derive(Debug, Clone)]
+pub(crate) struct StepSolutions {
+    /// Eigenvalues `λ` of `Q_zz` `[T, dU]`.
+    pub(crate) lambda: VecStack,
+    /// `Y = UᵀQ_zx` `[T, dU, dX]`.
+    pub(crate) y: MatStack,
+    /// `h = Uᵀq_z` `[T, dU]`.
+    pub(crate) h: VecStack,
+    /// `K̃ [T, dU, dX]`.
+    pub(crate) gain: MatStack,
+    /// `k̃ [T, dU]`.
+    pub(crate) offset: VecStack,
+    /// `S = U diag(√r)` with `Σ̃ = SSᵀ`, `r_i = (η+ω)/(λ_i+η)` `[T, dU, dU]`.
+    pub(crate) cov_sqrt: MatStack,
+    /// Eigenvectors `U` of `Q_zz` `[T, dU, dU]`.
+    pub(crate) vectors: MatStack,
+}
+
+impl StepSolutions {
+    pub(crate) fn zeros(horizon: usize, dx: usize, du: usize) -> Self {
+        StepSolutions {
+            lambda: VecStack::zeros(horizon, du),
+            y: MatStack::zeros(horizon, du, dx),
+            h: VecStack::zeros(horizon, du),
+            gain: MatStack::zeros(horizon, du, dx),
+            offset: VecStack::zeros(horizon, du),
+            cov_sqrt: MatStack::zeros(horizon, du, du),
+            vectors: MatStack::zeros(horizon, du, du),
+        }
+    }
+}
+
+/// Preallocated scratch of the backward pass for one `(dX, dU)`.
+#[derive(Debug, Clone)]
+pub(crate) struct BackwardWorkspace {
+    vxx: MatStack,
+    vx: Vec<f64>,
+    vf: Mat<f64>,
+    q: MatStack,
+    qv: Vec<f64>,
+    tmp: Vec<f64>,
+    eig: SymmetricEigen,
+    dy: Mat<f64>,
+    ys: Mat<f64>,
+    a: Vec<f64>,
+    dh: Vec<f64>,
+}
+
+impl BackwardWorkspace {
+    pub(crate) fn new(dx: usize, du: usize) -> Self {
+        let n = dx + du;
+        BackwardWorkspace {
+            vxx: MatStack::zeros(1, dx, dx),
+            vx: vec![0.0; dx],
+            vf: Mat::zeros(dx, n),
+            q: MatStack::zeros(1, n, n),
+            qv: vec![0.0; n],
+            tmp: vec![0.0; dx],
+            eig: SymmetricEigen::new(du),
+            dy: Mat::zeros(du, dx),
+            ys: Mat::zeros(du, dx),
+            a: vec![0.0; du],
+            dh: vec![0.0; du],
+        }
+    }
+}
+
+/// The smallest η with `Q_zz + ηI` safely positive definite (negative when any η ≥ 0 is).
+pub(crate) fn pd_threshold(lambda: &[f64]) -> f64 {
+    let min = lambda.iter().copied().fold(f64::INFINITY, f64::min);
+    let scale = lambda.iter().fold(0.0f64, |m, l| m.max(l.abs()));
+    -min + PD_MARGIN * scale
+}
+
+/// Run the backward pass. `eta` (length `T`; all equal with [`EtaMode::Global`]) is read as
+/// the starting η (a guess with [`EtaRule::Solve`]) and receives the η used; `failed_eta[t]`
+/// receives the largest η found too small at t with [`EtaRule::Fixed`] (0 when none was).
+/// Inputs are assumed checked by the caller.
 #[allow(clippy::too_many_arguments)]
-pub fn backward_pass(
-    dynamics: &LinearDynamics,
-    cost: &CostModel,
-    kl: &KlTerm,
+pub(crate) fn backward_pass(
+    model: &RelativeModel,
     eta: &mut [f64],
+    rule: EtaRule<'_>,
     params: BackwardParams,
     ws: &mut BackwardWorkspace,
-    out: &mut ControllerBuffers,
+    out: &mut StepSolutions,
     failed_eta: &mut [f64],
 ) -> Result<(), TrajOptError> {
     failed_eta.fill(0.0);
+    let horizon = eta.len();
+    let dx = model.dx;
     'restart: loop {
-        ws.vxx.fill(0.0);
-        ws.vx.fill_zero();
-        let horizon = eta.len();
+        ws.vxx.fill_zero();
+        ws.vx.fill(0.0);
         for t in (0..horizon).rev() {
-            build_q_base(dynamics, t, t + 1 < horizon, ws);
-            loop {
-                match solve_step(cost, kl, t, eta[t], params.omega, ws, out) {
-                    Ok(()) => break,
-                    Err(()) => {
+            build_q(model, t, t + 1 < horizon, ws);
+            if !ws
+                .eig
+                .compute(ws.q.at(0).submatrix(dx, dx, model.du, model.du))
+            {
+                return Err(TrajOptError::NonFinite {
+                    field: "value function (Q_uu)",
+                    step: t,
+                });
+            }
+            let threshold = pd_threshold(&ws.eig.values);
+            project(ws, dx, &mut out.y, &mut out.h, t);
+            match rule {
+                EtaRule::Fixed => {
+                    while eta[t] <= threshold {
                         failed_eta[t] = failed_eta[t].max(eta[t]);
-                        let next = raise(eta[t], params.min_eta);
-                        if next > params.max_eta || eta[t] >= params.max_eta {
-                            return Err(TrajOptError::NotPositiveDefinite {
-                                step: t,
-                                eta: eta[t],
-                                min_eigenvalue: min_eigenvalue(
-                                    ws.q.at(0).submatrix(ws.dx, ws.dx, ws.du, ws.du),
-                                ),
-                            });
+                        // With per-step η the threshold is exact; one global η moves the value
+                        // function too, so it is tried up to the bound.
+                        let hopeless =
+                            params.mode == EtaMode::PerStep && threshold >= params.max_eta;
+                        if eta[t] >= params.max_eta || hopeless {
+                            return Err(not_pd(model, ws, t, params.max_eta));
                         }
+                        let next = (2.0 * eta[t])
+                            .max(2.0 * threshold)
+                            .max(params.min_eta.max(1e-12))
+                            .min(params.max_eta);
                         match params.mode {
                             EtaMode::PerStep => eta[t] = next,
                             EtaMode::Global => {
@@ -159,132 +196,169 @@ pub fn backward_pass(
                         }
                     }
                 }
+                EtaRule::Solve { targets, states } => {
+                    let lo = params.min_eta.max(threshold);
+                    if lo >= params.max_eta {
+                        return Err(not_pd(model, ws, t, params.max_eta));
+                    }
+                    let sigma = states.sigma.at(t);
+                    kl_coefficients(
+                        out.y.at(t),
+                        out.h.at(t),
+                        &states.mu.at(t)[..dx],
+                        sigma.submatrix(0, 0, dx, dx),
+                        ws.ys.as_mut(),
+                        &mut ws.a,
+                    );
+                    let kl = StepKl {
+                        lambda: &ws.eig.values,
+                        a: &ws.a,
+                        omega: params.omega,
+                    };
+                    eta[t] = kl.solve(targets[t], lo, params.max_eta, eta[t]);
+                }
             }
-            update_value(t, ws, out);
+            finish_step(t, eta[t], params.omega, ws, out, dx);
         }
         return Ok(());
     }
 }
 
-/// `Q_base = Fmᵀ V Fm` and `q_base = Fmᵀ(v + V fv)`; zero at the last step.
-fn build_q_base(dynamics: &LinearDynamics, t: usize, has_next: bool, ws: &mut BackwardWorkspace) {
+/// `Q = C̃_t + F̃ᵀ V F̃` and `q = c̃_t + F̃ᵀ(v + V f̃)`; just the cost at the last step.
+fn build_q(model: &RelativeModel, t: usize, has_next: bool, ws: &mut BackwardWorkspace) {
+    ws.q.as_mut_slice().copy_from_slice(model.cm.step_slice(t));
+    ws.qv.copy_from_slice(model.cv.at(t));
     if !has_next {
-        ws.qbase.fill_zero();
-        ws.qvbase.fill(0.0);
         return;
     }
-    let fm = dynamics.fm.at(t);
-    // tmp = v + V fv, q_base = Fmᵀ tmp
-    ws.tmp.as_mut_slice().copy_from_slice(ws.vx.as_slice());
+    let f = model.fm.at(t);
+    // Q += F̃ᵀ (V F̃): only the lower triangle of Q_zz is read, and V is symmetrised later.
+    matmul_into(ws.vf.as_mut(), ws.vxx.at(0), f, 1.0, false);
+    matmul_into(ws.q.at_mut(0), f.transpose(), ws.vf.as_ref(), 1.0, true);
+    // tmp = v + V f̃, q += F̃ᵀ tmp
+    let dx = ws.tmp.len();
+    let n = ws.qv.len();
+    ws.tmp.copy_from_slice(&ws.vx);
     matmul_into(
-        ws.tmp.at_mut(0),
-        ws.vxx.as_ref(),
-        dynamics.fv.col(t),
+        MatMut::from_column_major_slice_mut(&mut ws.tmp, dx, 1),
+        ws.vxx.at(0),
+        model.fv.col(t),
         1.0,
         true,
     );
-    let n = ws.qvbase.len();
     matmul_into(
-        MatMut::from_column_major_slice_mut(&mut ws.qvbase, n, 1),
-        fm.transpose(),
-        ws.tmp.at(0),
+        MatMut::from_column_major_slice_mut(&mut ws.qv, n, 1),
+        f.transpose(),
+        MatRef::from_column_major_slice(&ws.tmp, dx, 1),
         1.0,
-        false,
-    );
-    // The full product runs as fast as faer's triangular one at these sizes.
-    matmul_into(ws.vf.as_mut(), ws.vxx.as_ref(), fm, 1.0, false);
-    matmul_into(
-        ws.qbase.at_mut(0),
-        fm.transpose(),
-        ws.vf.as_ref(),
-        1.0,
-        false,
+        true,
     );
 }
 
-/// `Q = C_t + η M_t + Q_base` (that is `(η+ω)` times DESIGN's augmented cost plus the future);
-/// factor `Q_uu`; write `K_t, k_t` and `Σ_t = (η+ω) Q_uu⁻¹`. `Err(())` when `Q_uu` is not PD.
-fn solve_step(
-    cost: &CostModel,
-    kl: &KlTerm,
+/// `Y_t = UᵀQ_zx`, `h_t = Uᵀq_z` into the solutions.
+fn project(ws: &BackwardWorkspace, dx: usize, y: &mut MatStack, h: &mut VecStack, t: usize) {
+    let du = ws.a.len();
+    let u = ws.eig.vectors.as_ref();
+    matmul_into(
+        y.at_mut(t),
+        u.transpose(),
+        ws.q.at(0).submatrix(dx, 0, du, dx),
+        1.0,
+        false,
+    );
+    let hv = h.at_mut(t);
+    for (i, o) in hv.iter_mut().enumerate() {
+        *o = (0..du).map(|k| u[(k, i)] * ws.qv[dx + k]).sum();
+    }
+}
+
+/// The step's controller at `eta` and the value function `V, v` handed to step t−1.
+fn finish_step(
     t: usize,
     eta: f64,
     omega: f64,
     ws: &mut BackwardWorkspace,
-    out: &mut ControllerBuffers,
-) -> Result<(), ()> {
-    let (dx, du) = (ws.dx, ws.du);
-    // Q = Q_base + C + η M on the contiguous column-major storage.
-    let m = kl.quad.step_slice(t);
-    let c = cost.cm.step_slice(t);
-    for (((q, base), c), m) in
-        ws.q.as_mut_slice()
-            .iter_mut()
-            .zip(ws.qbase.as_slice())
-            .zip(c)
-            .zip(m)
+    out: &mut StepSolutions,
+    dx: usize,
+) {
+    out.lambda.at_mut(t).copy_from_slice(&ws.eig.values);
+    out.vectors.at_mut(t).copy_from(ws.eig.vectors.as_ref());
+    step_controller(out, t, eta, omega, ws.dy.as_mut(), &mut ws.dh);
+    let du = ws.dh.len();
+    let y = out.y.at(t);
+    // V = Q_xx − Yᵀ D Y, v = q_x − Yᵀ D h
+    let n = dx + du;
     {
-        *q = base + c + eta * m;
+        let (v, q) = (ws.vxx.as_mut_slice(), ws.q.as_slice());
+        for j in 0..dx {
+            v[j * dx..(j + 1) * dx].copy_from_slice(&q[j * n..j * n + dx]);
+        }
     }
-    let mv = kl.lin.at(t);
-    let cv = cost.cv.at(t);
-    for (((q, base), m), c) in ws.qv.iter_mut().zip(&ws.qvbase).zip(mv).zip(cv) {
-        *q = base + c + eta * m;
-    }
-    let quu = ws.q.at(0).submatrix(dx, dx, du, du);
-    if ws.chol.refactor(quu, Jitter::NONE).is_err() {
-        return Err(());
-    }
-    let mut gain = out.gain.at_mut(t);
-    gain.copy_from(ws.q.at(0).submatrix(dx, 0, du, dx));
-    ws.chol.solve_in_place(gain.as_mut());
+    matmul_into(ws.vxx.at_mut(0), y.transpose(), ws.dy.as_ref(), -1.0, true);
+    symmetrize_slice(ws.vxx.as_mut_slice(), dx);
     for j in 0..dx {
-        for i in 0..du {
-            gain[(i, j)] = -gain[(i, j)];
-        }
+        ws.vx[j] = ws.qv[j] - (0..du).map(|i| y[(i, j)] * ws.dh[i]).sum::<f64>();
     }
-    let mut off = out.offset.col_mut(t);
-    for i in 0..du {
-        off[(i, 0)] = ws.qv[dx + i];
-    }
-    ws.chol.solve_in_place(off.as_mut());
-    for i in 0..du {
-        off[(i, 0)] = -off[(i, 0)];
-    }
-    let scale = eta + omega;
-    let mut cov = out.cov.at_mut(t);
-    ws.chol.inverse_into(cov.as_mut());
-    for j in 0..du {
-        for i in 0..du {
-            cov[(i, j)] *= scale;
-        }
-    }
-    out.log_det[t] = du as f64 * scale.ln() - ws.chol.log_det();
-    if !out.log_det[t].is_finite() {
-        return Err(());
-    }
-    Ok(())
 }
 
-/// `V = Q_xx + Q_xu K` (symmetrised) and `v = q_x + Q_xu k`.
-fn update_value(t: usize, ws: &mut BackwardWorkspace, out: &ControllerBuffers) {
-    let (dx, du) = (ws.dx, ws.du);
-    let q = ws.q.at(0);
-    ws.vxx.copy_from(q.submatrix(0, 0, dx, dx));
-    matmul_into(
-        ws.vxx.as_mut(),
-        q.submatrix(0, dx, dx, du),
-        out.gain.at(t),
-        1.0,
-        true,
-    );
-    pilqr_linalg::symmetrize(ws.vxx.as_mut());
-    ws.vx.as_mut_slice().copy_from_slice(&ws.qv[..dx]);
-    matmul_into(
-        ws.vx.at_mut(0),
-        q.submatrix(0, dx, dx, du),
-        out.offset.col(t),
-        1.0,
-        true,
-    );
+/// `(S + Sᵀ)/2` in place for a column-major `n x n` slice.
+fn symmetrize_slice(s: &mut [f64], n: usize) {
+    for j in 0..n {
+        for i in j + 1..n {
+            let v = 0.5 * (s[i + j * n] + s[j + i * n]);
+            s[i + j * n] = v;
+            s[j + i * n] = v;
+        }
+    }
+}
+
+/// The controller of step t at `eta` from its stored `λ, U, Y, h`: `K̃ = −UDY`, `k̃ = −UDh`,
+/// `S = U diag(√r)`; leaves `DY` in `dy` and `Dh` in `dh`.
+pub(crate) fn step_controller(
+    out: &mut StepSolutions,
+    t: usize,
+    eta: f64,
+    omega: f64,
+    mut dy: faer::MatMut<'_, f64>,
+    dh: &mut [f64],
+) {
+    let (du, dx) = (dy.nrows(), dy.ncols());
+    let lambda = out.lambda.at(t);
+    let y = out.y.at(t);
+    let h = out.h.at(t);
+    let u = out.vectors.at(t);
+    let mut s = out.cov_sqrt.at_mut(t);
+    for i in 0..du {
+        let d = 1.0 / (lambda[i] + eta);
+        for j in 0..dx {
+            dy[(i, j)] = d * y[(i, j)];
+        }
+        dh[i] = d * h[i];
+        let sr = ((eta + omega) * d).sqrt();
+        for k in 0..du {
+            s[(k, i)] = u[(k, i)] * sr;
+        }
+    }
+    matmul_into(out.gain.at_mut(t), u, dy.as_ref(), -1.0, false);
+    let off = out.offset.at_mut(t);
+    for (k, o) in off.iter_mut().enumerate() {
+        *o = -(0..du).map(|i| u[(k, i)] * dh[i]).sum::<f64>();
+    }
+}
+
+/// The error for step t at η: `Q_uu + ηP̄ = L̄⁻ᵀ (Q_zz + ηI) L̄⁻¹` with `L̄⁻¹ = L̄ᵀP̄`, and its
+/// smallest eigenvalue (allocates; error path only).
+fn not_pd(model: &RelativeModel, ws: &BackwardWorkspace, t: usize, eta: f64) -> TrajOptError {
+    let (dx, du) = (model.dx, model.du);
+    let mut h = ws.q.at(0).submatrix(dx, dx, du, du).to_owned();
+    for i in 0..du {
+        h[(i, i)] += eta;
+    }
+    let l_inv = model.ref_chol.at(t).transpose() * model.ref_precision.at(t);
+    let quu = l_inv.transpose() * &h * &l_inv;
+    TrajOptError::NotPositiveDefinite {
+        step: t,
+        eta,
+        min_eigenvalue: min_eigenvalue(quu.as_ref()),
+    }
 }

@@ -3,11 +3,20 @@
 //!
 //! From `x_0 ~ N(x0mu, x0sigma)`: `μ_u = K μ_x + k`, `S_xu = S_xx Kᵀ`,
 //! `S_uu = K S_xx Kᵀ + Σ`; then `μ_x' = Fm μ + fv`, `S_x'x' = Fm S Fmᵀ + dyn_covar`.
+//!
+//! Inside the η search only the state marginals are needed ([`forward_states`], in the relative
+//! coordinates of the backward pass, through the closed loop `A = F̃_x + F̃_z K̃`:
+//! `μ' = Aμ + F̃_z k̃ + f̃`, `S' = A S Aᵀ + (F̃_z S̃)(F̃_z S̃)ᵀ + dyn_covar`); the action blocks are
+//! filled once for the result ([`fill_actions`]).
 
 use faer::{Mat, MatMut, MatRef};
 use pilqr_dynamics::LinearDynamics;
-use pilqr_linalg::{MatStack, VecStack, matmul_into};
+use pilqr_linalg::{MatStack, VecStack, matmul_into, symmetrize};
 use serde::{Deserialize, Serialize};
+
+use crate::lqr_flm::backward::{BackwardParams, StepSolutions, pd_threshold, step_controller};
+use crate::lqr_flm::relative_model::RelativeModel;
+use crate::lqr_flm::step_kl::{StepKl, kl_coefficients};
 
 /// Means `μ [T, dX+dU]` and covariances `S [T, dX+dU, dX+dU]` of `[x_t; u_t]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,7 +41,14 @@ impl GaussianTrajectory {
 #[derive(Debug, Clone)]
 pub struct ForwardWorkspace {
     ks: Mat<f64>,
-    fs: Mat<f64>,
+    fs: MatStack,
+    acl: MatStack,
+    bs: Mat<f64>,
+    mu: Vec<f64>,
+    ys: Mat<f64>,
+    dy: Mat<f64>,
+    a: Vec<f64>,
+    dh: Vec<f64>,
 }
 
 impl ForwardWorkspace {
@@ -40,9 +56,26 @@ impl ForwardWorkspace {
     pub fn new(dx: usize, du: usize) -> Self {
         ForwardWorkspace {
             ks: Mat::zeros(du, dx),
-            fs: Mat::zeros(dx, dx + du),
+            fs: MatStack::zeros(1, dx, dx + du),
+            acl: MatStack::zeros(1, dx, dx),
+            bs: Mat::zeros(dx, du),
+            mu: vec![0.0; dx],
+            ys: Mat::zeros(du, dx),
+            dy: Mat::zeros(du, dx),
+            a: vec![0.0; du],
+            dh: vec![0.0; du],
         }
     }
+}
+
+/// Write the initial state distribution into step 0.
+fn set_initial(x0mu: &[f64], x0sigma: MatRef<'_, f64>, out: &mut GaussianTrajectory) {
+    let dx = x0mu.len();
+    out.mu.at_mut(0)[..dx].copy_from_slice(x0mu);
+    out.sigma
+        .at_mut(0)
+        .submatrix_mut(0, 0, dx, dx)
+        .copy_from(x0sigma);
 }
 
 /// Propagate the controller `(gain, offset, cov)` through `dynamics` into `out`. Sizes are
@@ -57,46 +90,10 @@ pub fn forward_pass(
 ) {
     let horizon = gain.len();
     let dx = gain.cols();
-    let du = gain.rows();
-    let n = dx + du;
-    out.mu.at_mut(0)[..dx].copy_from_slice(&dynamics.x0mu);
-    {
-        let mut s0 = out.sigma.at_mut(0);
-        s0.as_mut()
-            .submatrix_mut(0, 0, dx, dx)
-            .copy_from(dynamics.x0sigma.at(0));
-    }
+    let n = dx + gain.rows();
+    set_initial(&dynamics.x0mu, dynamics.x0sigma.at(0), out);
     for t in 0..horizon {
-        let k = gain.at(t);
-        // u marginal: μ_u = K μ_x + k
-        {
-            let mu = out.mu.at_mut(t);
-            let (mx, mu_u) = mu.split_at_mut(dx);
-            mu_u.copy_from_slice(offset.at(t));
-            matmul_into(
-                MatMut::from_column_major_slice_mut(mu_u, du, 1),
-                k,
-                MatRef::from_column_major_slice(mx, dx, 1),
-                1.0,
-                true,
-            );
-        }
-        {
-            let mut s = out.sigma.at_mut(t);
-            matmul_into(
-                ws.ks.as_mut(),
-                k,
-                s.as_ref().submatrix(0, 0, dx, dx),
-                1.0,
-                false,
-            );
-            let (_, mut sxu, mut sux, mut suu) = s.as_mut().split_at_mut(dx, dx);
-            sux.copy_from(ws.ks.as_ref());
-            sxu.copy_from(ws.ks.transpose());
-            suu.copy_from(cov.at(t));
-            matmul_into(suu.as_mut(), ws.ks.as_ref(), k.transpose(), 1.0, true);
-            pilqr_linalg::symmetrize(suu);
-        }
+        fill_action_step(t, gain.at(t), offset.at(t), cov.at(t), ws, out);
         if t + 1 == horizon {
             break;
         }
@@ -115,12 +112,196 @@ pub fn forward_pass(
                 true,
             );
         }
-        // S_{t+1,xx} = Fm S Fmᵀ + dyn_covar (the full product: at these sizes faer's general
-        // kernel is as fast as its triangular one).
-        matmul_into(ws.fs.as_mut(), fm, out.sigma.at(t), 1.0, false);
+        // S_{t+1,xx} = Fm S Fmᵀ + dyn_covar
+        matmul_into(ws.fs.at_mut(0), fm, out.sigma.at(t), 1.0, false);
         let mut sn = out.sigma.at_mut(t + 1);
         let mut sxx = sn.as_mut().submatrix_mut(0, 0, dx, dx);
         sxx.copy_from(dynamics.dyn_covar.at(t));
-        matmul_into(sxx, ws.fs.as_ref(), fm.transpose(), 1.0, true);
+        matmul_into(sxx, ws.fs.at(0), fm.transpose(), 1.0, true);
+    }
+}
+
+/// Fill the action blocks of every step of `out` (whose state blocks are set) for the
+/// controller `(gain, offset, cov)`.
+pub(crate) fn fill_actions(
+    gain: &MatStack,
+    offset: &VecStack,
+    cov: &MatStack,
+    ws: &mut ForwardWorkspace,
+    out: &mut GaussianTrajectory,
+) {
+    for t in 0..gain.len() {
+        fill_action_step(t, gain.at(t), offset.at(t), cov.at(t), ws, out);
+    }
+}
+
+/// `μ_u = Kμ_x + k`, `S_ux = K S_xx`, `S_uu = K S_xx Kᵀ + Σ` at step t.
+fn fill_action_step(
+    t: usize,
+    k: MatRef<'_, f64>,
+    offset: &[f64],
+    cov: MatRef<'_, f64>,
+    ws: &mut ForwardWorkspace,
+    out: &mut GaussianTrajectory,
+) {
+    let (du, dx) = (k.nrows(), k.ncols());
+    {
+        let mu = out.mu.at_mut(t);
+        let (mx, mu_u) = mu.split_at_mut(dx);
+        mu_u.copy_from_slice(offset);
+        matmul_into(
+            MatMut::from_column_major_slice_mut(mu_u, du, 1),
+            k,
+            MatRef::from_column_major_slice(mx, dx, 1),
+            1.0,
+            true,
+        );
+    }
+    let mut s = out.sigma.at_mut(t);
+    matmul_into(
+        ws.ks.as_mut(),
+        k,
+        s.as_ref().submatrix(0, 0, dx, dx),
+        1.0,
+        false,
+    );
+    let (_, mut sxu, mut sux, mut suu) = s.as_mut().split_at_mut(dx, dx);
+    sux.copy_from(ws.ks.as_ref());
+    sxu.copy_from(ws.ks.transpose());
+    suu.copy_from(cov);
+    matmul_into(suu.as_mut(), ws.ks.as_ref(), k.transpose(), 1.0, true);
+    symmetrize(suu);
+}
+
+/// The state marginals (the `x` blocks of `out`) of the controller `sol` of a backward pass on
+/// `model`, through the closed loop in relative coordinates.
+pub(crate) fn forward_states(
+    model: &RelativeModel,
+    sol: &StepSolutions,
+    ws: &mut ForwardWorkspace,
+    out: &mut GaussianTrajectory,
+) {
+    set_initial(&model.x0mu, model.x0sigma.as_ref(), out);
+    for t in 0..model.horizon().saturating_sub(1) {
+        propagate_step(model, sol, t, ws, out);
+    }
+}
+
+/// A forward pass that also chooses η: at each step, with the exact marginals of the steps
+/// before, `η_t` meets `targets[t]` for the KL of the step's controller from the stored `Q`
+/// decomposition of the last backward pass (whose value function is then stale).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn forward_solve(
+    model: &RelativeModel,
+    sol: &mut StepSolutions,
+    eta: &mut [f64],
+    targets: &[f64],
+    params: BackwardParams,
+    ws: &mut ForwardWorkspace,
+    out: &mut GaussianTrajectory,
+) {
+    let dx = model.dx;
+    set_initial(&model.x0mu, model.x0sigma.as_ref(), out);
+    for t in 0..model.horizon() {
+        let lo = params.min_eta.max(pd_threshold(sol.lambda.at(t)));
+        if lo < params.max_eta {
+            let sigma = out.sigma.at(t);
+            kl_coefficients(
+                sol.y.at(t),
+                sol.h.at(t),
+                &out.mu.at(t)[..dx],
+                sigma.submatrix(0, 0, dx, dx),
+                ws.ys.as_mut(),
+                &mut ws.a,
+            );
+            let kl = StepKl {
+                lambda: sol.lambda.at(t),
+                a: &ws.a,
+                omega: params.omega,
+            };
+            eta[t] = kl.solve(targets[t], lo, params.max_eta, eta[t]);
+            step_controller(sol, t, eta[t], params.omega, ws.dy.as_mut(), &mut ws.dh);
+        }
+        if t + 1 < model.horizon() {
+            propagate_step(model, sol, t, ws, out);
+        }
+    }
+}
+
+/// Marginals of step t+1 from those of step t.
+fn propagate_step(
+    model: &RelativeModel,
+    sol: &StepSolutions,
+    t: usize,
+    ws: &mut ForwardWorkspace,
+    out: &mut GaussianTrajectory,
+) {
+    let (dx, du) = (model.dx, model.du);
+    let n = dx + du;
+    let f = model.fm.at(t);
+    let fz = f.submatrix(0, dx, dx, du);
+    // A = F̃_x + F̃_z K̃ (F̃_x is the first dX columns of the contiguous step).
+    ws.acl
+        .as_mut_slice()
+        .copy_from_slice(&model.fm.step_slice(t)[..dx * dx]);
+    matmul_into(ws.acl.at_mut(0), fz, sol.gain.at(t), 1.0, true);
+    // μ' = A μ + F̃_z k̃ + f̃
+    ws.mu.copy_from_slice(model.fv.at(t));
+    matmul_into(
+        MatMut::from_column_major_slice_mut(&mut ws.mu, dx, 1),
+        fz,
+        sol.offset.col(t),
+        1.0,
+        true,
+    );
+    matmul_into(
+        MatMut::from_column_major_slice_mut(&mut ws.mu, dx, 1),
+        ws.acl.at(0),
+        MatRef::from_column_major_slice(&out.mu.at(t)[..dx], dx, 1),
+        1.0,
+        true,
+    );
+    out.mu.at_mut(t + 1)[..dx].copy_from_slice(&ws.mu);
+    // S' = A S Aᵀ + (F̃_z S̃)(F̃_z S̃)ᵀ + dyn_covar
+    matmul_into(
+        ws.fs.at_mut(0).submatrix_mut(0, 0, dx, dx),
+        ws.acl.at(0),
+        out.sigma.at(t).submatrix(0, 0, dx, dx),
+        1.0,
+        false,
+    );
+    matmul_into(ws.bs.as_mut(), fz, sol.cov_sqrt.at(t), 1.0, false);
+    {
+        let next = &mut out.sigma.as_mut_slice()[(t + 1) * n * n..(t + 2) * n * n];
+        let w = model.dyn_covar.step_slice(t);
+        for j in 0..dx {
+            next[j * n..j * n + dx].copy_from_slice(&w[j * dx..(j + 1) * dx]);
+        }
+    }
+    let mut sn = out.sigma.at_mut(t + 1);
+    let mut sxx = sn.as_mut().submatrix_mut(0, 0, dx, dx);
+    matmul_into(
+        sxx.as_mut(),
+        ws.fs.at(0).submatrix(0, 0, dx, dx),
+        ws.acl.at(0).transpose(),
+        1.0,
+        true,
+    );
+    matmul_into(sxx, ws.bs.as_ref(), ws.bs.transpose(), 1.0, true);
+    symmetrize_block(
+        &mut out.sigma.as_mut_slice()[(t + 1) * n * n..(t + 2) * n * n],
+        n,
+        dx,
+    );
+}
+
+/// `(S + Sᵀ)/2` for the leading `m x m` block of a column-major `n x n` slice.
+fn symmetrize_block(s: &mut [f64], n: usize, m: usize) {
+    for j in 0..m {
+        for i in j + 1..m {
+            let v = 0.5 * (s[i + j * n] + s[j + i * n]);
+            s[i + j * n] = v;
+            s[j + i * n] = v;
+        }
     }
 }

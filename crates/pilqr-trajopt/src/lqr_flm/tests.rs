@@ -10,14 +10,17 @@ use super::*;
 use crate::kl::policy_kl;
 use crate::test_fixtures::*;
 
-/// Finite-horizon discrete Riccati recursion with an LU solve, independent of the crate's code.
-fn riccati(d: &LinearDynamics, c: &CostModel) -> (Vec<Mat<f64>>, Vec<Mat<f64>>) {
+/// Finite-horizon discrete Riccati recursion with an LU solve, independent of the crate's code:
+/// gains, feed-forward terms and `Q_uu⁻¹` per step.
+type Riccati = (Vec<Mat<f64>>, Vec<Mat<f64>>, Vec<Mat<f64>>);
+fn riccati(d: &LinearDynamics, c: &CostModel) -> Riccati {
     let t_len = d.horizon();
     let (dx, du) = (d.dx(), d.du());
     let mut p = Mat::<f64>::zeros(dx, dx);
     let mut pv = Mat::<f64>::zeros(dx, 1);
     let mut ks = vec![Mat::zeros(du, dx); t_len];
     let mut kffs = vec![Mat::zeros(du, 1); t_len];
+    let mut quu_inv = vec![Mat::zeros(du, du); t_len];
     for t in (0..t_len).rev() {
         let cm = c.cm.at(t).to_owned();
         let cv = Mat::from_fn(dx + du, 1, |i, _| c.cv.at(t)[i]);
@@ -37,8 +40,9 @@ fn riccati(d: &LinearDynamics, c: &CostModel) -> (Vec<Mat<f64>>, Vec<Mat<f64>>) 
         pv = qv.submatrix(0, 0, dx, 1) + q.submatrix(0, dx, dx, du) * &kff;
         ks[t] = k;
         kffs[t] = kff;
+        quu_inv[t] = lu.solve(Mat::<f64>::identity(du, du));
     }
-    (ks, kffs)
+    (ks, kffs, quu_inv)
 }
 
 #[test]
@@ -47,7 +51,7 @@ fn unbounded_step_gives_the_riccati_controller() {
     let dynamics = linear_system(1, t, dx, du, 0.01);
     let cost = quadratic_cost(2, t, dx, du);
     let prev = random_policy(3, t, dx, du, 1.0);
-    let (ks, kffs) = riccati(&dynamics, &cost);
+    let (ks, kffs, _) = riccati(&dynamics, &cost);
     for per_step in [false, true] {
         // An effectively unbounded step: a huge KL target and η allowed down to 1e-14.
         let config = LqrFlmConfig {
@@ -329,54 +333,37 @@ fn expected_cost_matches_monte_carlo_rollouts() {
 }
 
 #[test]
-fn lagrangian_form_equals_the_normalised_augmented_cost() {
-    // DESIGN's Ĉ = C/(η+ω) + η/(η+ω) M solved as a plain max-entropy LQR (Σ = Q̂_uu⁻¹) gives
-    // the same controller as the backward pass on C + η M with Σ = (η+ω) Q_uu⁻¹.
+fn relative_coordinates_solve_the_normalised_augmented_cost() {
+    // DESIGN's Ĉ = C/(η+ω) + η/(η+ω) M, assembled in absolute coordinates and solved as a plain
+    // max-entropy LQR (Σ = Q̂_uu⁻¹) by the independent Riccati code, gives the controller of the
+    // backward pass in coordinates relative to the reference.
     let (t, dx, du) = (10, 4, 2);
     let dynamics = linear_system(71, t, dx, du, 0.01);
     let cost = quadratic_cost(72, t, dx, du);
     let reference = random_policy(73, t, dx, du, 0.7);
-    let kl = KlTerm::of(&reference);
     let (eta, omega) = (0.8, 0.3);
-    let params = |omega| BackwardParams {
-        omega,
-        min_eta: 1e-8,
-        max_eta: 1e16,
-        mode: EtaMode::Global,
-    };
-    let mut a = ControllerBuffers::zeros(t, dx, du);
-    let mut failed = vec![0.0; t];
-    backward_pass(
-        &dynamics,
-        &cost,
-        &kl,
-        &mut vec![eta; t],
-        params(omega),
-        &mut BackwardWorkspace::new(dx, du),
-        &mut a,
-        &mut failed,
-    )
-    .unwrap();
-    let normalised = augmented_cost(&cost, &kl, eta, omega);
-    let mut b = ControllerBuffers::zeros(t, dx, du);
-    backward_pass(
-        &dynamics,
-        &normalised,
-        &KlTerm::zeros(t, dx, du),
-        &mut vec![0.0; t],
-        params(1.0),
-        &mut BackwardWorkspace::new(dx, du),
-        &mut b,
-        &mut failed,
-    )
-    .unwrap();
+    let normalised = augmented_cost(&cost, &KlTerm::of(&reference), eta, omega);
+    let (ks, kffs, covs) = riccati(&dynamics, &normalised);
+    let mut solver = LqrFlm::new(t, dx, du);
+    solver.prepare(&dynamics, &cost, &reference).unwrap();
+    solver.set_eta(&vec![eta; t]).unwrap();
+    solver
+        .pass(BackwardParams {
+            omega,
+            min_eta: 1e-8,
+            max_eta: 1e16,
+            mode: EtaMode::Global,
+        })
+        .unwrap();
+    let out = solver.buffers();
     for s in 0..t {
-        assert!((a.gain.at(s) - b.gain.at(s)).norm_max() < 1e-9);
-        assert!((a.cov.at(s) - b.cov.at(s)).norm_max() < 1e-9);
+        assert!((out.gain.at(s) - ks[s].as_ref()).norm_max() < 1e-9);
+        assert!((out.cov.at(s) - covs[s].as_ref()).norm_max() < 1e-9);
         for i in 0..du {
-            assert!((a.offset.at(s)[i] - b.offset.at(s)[i]).abs() < 1e-9);
+            assert!((out.offset.at(s)[i] - kffs[s][(i, 0)]).abs() < 1e-9);
         }
-        assert!((a.log_det[s] - b.log_det[s]).abs() < 1e-9);
+        let log_det = covs[s].determinant().ln();
+        assert!((out.log_det[s] - log_det).abs() < 1e-9);
     }
 }
 

@@ -34,8 +34,10 @@ pub struct Pi2Config {
     pub min_temperature: f64,
     /// Upper bound of the temperature (default 1e16).
     pub max_temperature: f64,
-    /// Floor added to a covariance recovered from singularity, relative to the old
-    /// covariance's mean diagonal (default 1e-6).
+    /// Smallest accepted size of the weighted ML covariance relative to the old one,
+    /// `tr(Σ_old⁻¹ Σ_ml)/dU` (default 1e-6). Below it (near one-hot weights) or when the
+    /// covariance is singular, the step's temperature is raised and the update redone; at the
+    /// temperature bound, this fraction of the old covariance's mean diagonal is added instead.
     pub covariance_floor: f64,
     /// A fixed temperature for every step instead of the dual (default: none).
     pub fixed_temperature: Option<f64>,
@@ -152,6 +154,71 @@ pub fn pi2_update(
         temperature,
         config,
     )
+}
+
+/// PI2 update of `reference` from given samples and costs-to-go: the general form behind
+/// [`pi2_update`], for callers whose samples, costs or temperatures are not a controller's own
+/// (MDGPS updates against a linearised global policy from samples of another controller).
+///
+/// `samples` hold `N` samples' states `[N, T, dX]` and actions `[N, T, dU]`; `cost_to_go` is
+/// `[N, T]` (sample-major). The result keeps `reference`'s gains `K`, fits `k` to the weighted
+/// `u − K x`, and its covariance is the weighted scatter or, with covariance damping, a multiple
+/// of `reference`'s covariance. Every size and value is checked.
+pub fn pi2_update_with(
+    reference: &LinearGaussianPolicy,
+    samples: Pi2Samples<'_>,
+    cost_to_go: &[f64],
+    temperature: TemperatureSource<'_>,
+    config: &Pi2Config,
+) -> Result<Pi2Result, TrajOptError> {
+    config.validate()?;
+    let (horizon, dx, du) = (
+        reference.horizon(),
+        reference.state_dim(),
+        reference.action_dim(),
+    );
+    if samples.n == 0 {
+        return Err(TrajOptError::Dimension {
+            field: "PI2 sample count",
+            expected: 1,
+            got: 0,
+        });
+    }
+    expect_dim(
+        "PI2 sample states",
+        samples.x.len(),
+        samples.n * horizon * dx,
+    )?;
+    expect_dim(
+        "PI2 sample actions",
+        samples.u.len(),
+        samples.n * horizon * du,
+    )?;
+    expect_dim("PI2 costs-to-go", cost_to_go.len(), samples.n * horizon)?;
+    // Values are sample-major `[N, T, width]`: report the time step of the first bad one.
+    let finite = |field: &'static str, values: &[f64], width: usize| match values
+        .iter()
+        .position(|v| !v.is_finite())
+    {
+        None => Ok(()),
+        Some(p) => Err(TrajOptError::NonFinite {
+            field,
+            step: (p / width.max(1)) % horizon.max(1),
+        }),
+    };
+    finite("PI2 sample states", samples.x, dx)?;
+    finite("PI2 sample actions", samples.u, du)?;
+    finite("PI2 costs-to-go", cost_to_go, 1)?;
+    if let TemperatureSource::Fixed(etas) = temperature {
+        expect_dim("PI2 temperatures", etas.len(), horizon)?;
+        if let Some(t) = etas.iter().position(|e| !(*e > 0.0 && e.is_finite())) {
+            return Err(TrajOptError::NonFinite {
+                field: "PI2 temperatures (must be finite and > 0)",
+                step: t,
+            });
+        }
+    }
+    pi2_core(reference, samples, cost_to_go, temperature, config)
 }
 
 #[cfg(test)]

@@ -206,3 +206,42 @@ fn warm_started_dual_finds_the_same_temperature() {
         }
     }
 }
+
+#[test]
+fn near_one_hot_weights_do_not_collapse_a_damped_covariance() {
+    // A fixed temperature far below the spread of the costs (as PILQR's temperature from the
+    // full costs can be for the residual ones): the weights are one-hot up to ~e^-1000. The
+    // damped rule would multiply Σ by (tr(Σ⁻¹Σ_ml)/dU)^{1/d} ≈ 0; the recovery raises that
+    // step's η to at least the dual's temperature for these costs instead.
+    let policy = LinearGaussianPolicy::new(
+        MatStack::zeros(1, 2, 1),
+        VecStack::zeros(1, 2),
+        MatStack::repeat(1, mat![[1.0, 0.0], [0.0, 1.0]].as_ref()),
+    )
+    .unwrap();
+    let mut batch = bowl_batch(&policy, 11, 20);
+    let mut trajs: Vec<Trajectory> = (0..batch.len())
+        .map(|i| batch.trajectory_owned(i))
+        .collect();
+    for (i, tr) in trajs.iter_mut().enumerate() {
+        tr.cost[0] = 1e3 * i as f64;
+    }
+    batch = SampleBatch::from_trajectories(batch.dims(), trajs).unwrap();
+    for damping in [2.0, 10.0] {
+        let config = Pi2Config {
+            fixed_temperature: Some(1.0),
+            covariance_damping: damping,
+            ..Pi2Config::default()
+        };
+        let res = pi2_update(&policy, &batch, &config).unwrap();
+        assert_eq!(res.recovered, vec![0]);
+        assert!(res.eta[0] > 1.0);
+        assert!(res.weight_kl[0] <= config.kl_threshold + 1e-6);
+        let cov = res.policy.cov().at(0);
+        // At the dual's temperature the weighted scatter is a sizeable fraction of Σ_old.
+        assert!(
+            cov[(0, 0)] > 0.1 && cov[(1, 1)] > 0.1,
+            "damping {damping}: {cov:?}"
+        );
+    }
+}

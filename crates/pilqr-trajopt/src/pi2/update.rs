@@ -133,17 +133,19 @@ pub(crate) fn pi2_core(
                     }
                 }
             }
+            // Size of the ML covariance relative to the old one: tr(Σ_old⁻¹ Σ_ml)/dU.
+            let prec = old.precision().at(t);
+            let mut tr = 0.0;
+            for c in 0..du {
+                for r in 0..du {
+                    tr += prec[(r, c)] * ws.scatter[(c, r)];
+                }
+            }
+            let ratio = tr.max(0.0) / du as f64; // `max` maps NaN to 0
             let mut new_cov = cov.at_mut(t);
             if config.covariance_damping > 0.0 {
                 // Σ_new = (tr(Σ_old⁻¹ Σ_ml)/dU)^{1/d} Σ_old
-                let prec = old.precision().at(t);
-                let mut tr = 0.0;
-                for c in 0..du {
-                    for r in 0..du {
-                        tr += prec[(r, c)] * ws.scatter[(c, r)];
-                    }
-                }
-                let mult = (tr.max(0.0) / du as f64).powf(1.0 / config.covariance_damping);
+                let mult = ratio.powf(1.0 / config.covariance_damping);
                 let old_cov = old.cov().at(t);
                 for c in 0..du {
                     for r in 0..du {
@@ -157,21 +159,39 @@ pub(crate) fn pi2_core(
                 new_cov[(r, r)] += floor;
             }
             pilqr_linalg::symmetrize(new_cov.as_mut());
-            let ok = ws.chol.refactor(new_cov.as_ref(), Jitter::NONE).is_ok();
-            if ok {
+            // Degenerate weights (one-hot, or nearly: an ML covariance below `covariance_floor`
+            // of the old one) would make the damped rule shrink the covariance by orders of
+            // magnitude per iteration, and the plain one singular.
+            let degenerate = floor == 0.0 && ratio < config.covariance_floor;
+            if !degenerate && ws.chol.refactor(new_cov.as_ref(), Jitter::NONE).is_ok() {
                 break;
             }
-            // Singular: keep the raised η, restart the accumulation, floor the covariance.
+            // Keep the raised η, restart the accumulation; floor the covariance only when η is
+            // at its bound.
             if !recovered.contains(&t) {
                 recovered.push(t);
             }
-            let old_cov = old.cov().at(t);
-            let scale = (0..du).map(|r| old_cov[(r, r)]).sum::<f64>() / du as f64;
-            floor = config.covariance_floor * scale.max(f64::MIN_POSITIVE);
-            if eta >= config.max_temperature {
+            if floor > 0.0 {
                 return Err(TrajOptError::SingularCovariance { step: t, eta });
             }
-            eta = (eta * 10.0).min(config.max_temperature);
+            if eta >= config.max_temperature {
+                let old_cov = old.cov().at(t);
+                let scale = (0..du).map(|r| old_cov[(r, r)]).sum::<f64>() / du as f64;
+                floor = config.covariance_floor * scale.max(f64::MIN_POSITIVE);
+                continue;
+            }
+            // Raise η tenfold, and at least to the temperature at which these costs' weights
+            // meet the KL threshold (what the dual would choose for them).
+            let dual = dual_temperature_from(
+                &ws.s,
+                config.kl_threshold,
+                config.min_temperature,
+                config.max_temperature,
+                Some(eta),
+                &mut ws.scratch,
+            )
+            .eta;
+            eta = (eta * 10.0).max(dual).min(config.max_temperature);
         }
         offset.at_mut(t).copy_from_slice(&ws.mean);
         eta_out[t] = eta;
