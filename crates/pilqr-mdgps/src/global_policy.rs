@@ -1,7 +1,7 @@
 //! The global policy as MDGPS sees it: a state-independent Gaussian around a mean map of the
 //! observation.
 
-use pilqr_core::Policy;
+use pilqr_core::{CoreError, Policy};
 
 use crate::error::MdgpsError;
 
@@ -34,5 +34,43 @@ pub trait GlobalPolicy: Policy {
             self.mean_action(o, u)?;
         }
         Ok(out)
+    }
+}
+
+/// A global policy's mean action as a [`Policy`], the noise ignored: what evaluations and
+/// renders roll out.
+///
+/// ```
+/// use pilqr_core::{Policy, RunSeed};
+/// use pilqr_mdgps::{GlobalPolicy, MeanAction, MlpConfig, NnPolicy};
+///
+/// let pol = NnPolicy::new(&MlpConfig::default(), 3, 1, 0.5, RunSeed::new(0)).unwrap();
+/// let (mut a, mut b) = ([0.0], [0.0]);
+/// MeanAction(&pol).act(0, &[], &[0.1, 0.2, 0.3], &[2.0], &mut a).unwrap();
+/// pol.mean_action(&[0.1, 0.2, 0.3], &mut b).unwrap();
+/// assert_eq!(a, b);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct MeanAction<'a, P: ?Sized>(pub &'a P);
+
+impl<P: GlobalPolicy + ?Sized> Policy for MeanAction<'_, P> {
+    fn action_dim(&self) -> usize {
+        self.0.action_dim()
+    }
+
+    fn act(
+        &self,
+        _t: usize,
+        _x: &[f64],
+        obs: &[f64],
+        _noise: &[f64],
+        u: &mut [f64],
+    ) -> Result<(), CoreError> {
+        self.0
+            .mean_action(obs, u)
+            .map_err(|e| CoreError::InvalidParameter {
+                field: "observation",
+                reason: e.to_string(),
+            })
     }
 }

@@ -21,14 +21,14 @@
 //!   `(pol_K, pol_k, pol_S)` the C-step's KL term is taken against.
 //! - [`step_adjustment`] — MDGPS's step-size rule (`laplace` or `mc`): predicted against
 //!   actual improvement, averaged across conditions.
-//! - [`Mdgps`] — the loop with LQR-FLM as the local method: sample (local controllers, or the
-//!   network with `sample_on_policy`) → fit dynamics → linearise the network → step rule →
-//!   C-step whose KL term is taken against the linearisation → S-step; the first iteration
-//!   first catches the network up with the initial controllers. It serialises entirely, so a
-//!   checkpoint resumes bit-identically. PILQR and PI2 as local methods are not wired yet:
-//!   `pilqr_trajopt::pilqr_update` and `pi2_update` take one controller as both the sampling
-//!   distribution and the KL reference, and MDGPS needs the reference to be the
-//!   linearisation.
+//! - [`c_step`] — one condition's C-step with the local method [`LocalMethod`]: LQR-FLM,
+//!   PILQR or PI2, the KL bound taken against the linearisation instead of the previous local
+//!   controller (PI2 importance-weights its samples towards the linearisation:
+//!   [`pi2_against_reference`]).
+//! - [`Mdgps`] — the loop: sample (local controllers, or the network with
+//!   `sample_on_policy`) → fit dynamics → linearise the network → step rule → C-step → S-step;
+//!   the first iteration first catches the network up with the initial controllers. It
+//!   serialises entirely, so a checkpoint resumes bit-identically.
 //! - [`GlobalPolicy`] — the view of a global policy that the linearisation and the C-step use.
 //!
 //! ## Determinism
@@ -84,41 +84,52 @@
 #![warn(missing_docs)]
 
 mod architecture;
+mod c_step;
+mod config;
 mod error;
 mod global_policy;
+mod local_method;
 mod mdgps;
+mod metrics;
 mod mlp_weights;
 mod nn_policy;
 mod normalization;
+mod pi2_reference;
 mod policy_prior;
 mod s_step;
+mod sampling;
 mod step_adjust;
 mod supervision;
+mod torch_check;
 mod torch_mlp;
 
 pub use architecture::{Activation, MlpConfig};
+pub use c_step::{CStepInputs, CStepOutcome, CStepSettings, c_step};
+pub use config::MdgpsConfig;
 pub use error::MdgpsError;
-pub use global_policy::GlobalPolicy;
-pub use mdgps::{Mdgps, MdgpsCondition, MdgpsConfig, MdgpsMetrics};
+pub use global_policy::{GlobalPolicy, MeanAction};
+pub use local_method::LocalMethod;
+pub use mdgps::{Mdgps, MdgpsCondition};
+pub use metrics::{ConditionMetrics, ConditionTimes, MdgpsMetrics};
 pub use mlp_weights::{DenseLayer, MlpWeights};
 pub use nn_policy::{NnPolicy, NnPolicyParts};
 pub use normalization::{MIN_STD, ObsNormalization};
+pub use pi2_reference::{MAX_LOG_RATIO, ReferencePi2, pi2_against_reference, weighted_temperature};
 pub use policy_prior::{FIRST_STEP_RIDGE, PolicyPriorConfig, PolicyPriorGmm, PolicySampleMode};
 pub use s_step::{SStepConfig, SStepReport, s_step};
+pub use sampling::{SamplingPolicy, linear_gaussian_log_density};
 pub use step_adjust::{
     CurrentCosts, MAX_FACTOR, MIN_FACTOR, MIN_IMPROVEMENT_GAP, MdgpsStepRule, PreviousCosts,
     StepAdjustment, step_adjustment,
 };
 pub use supervision::{SStepCondition, normalize_weights};
+pub use torch_check::{TorchUnavailable, check_torch};
 pub use torch_mlp::TorchMlp;
 
 pub use tch;
 
-/// Whether libtorch can create and compute with a CPU tensor in this process.
+/// Whether libtorch can create and compute with a CPU tensor in this process
+/// ([`check_torch`] says why not).
 pub fn torch_available() -> bool {
-    std::panic::catch_unwind(|| {
-        let t = tch::Tensor::from_slice(&[1.0f64, 2.0, 3.0]);
-        t.sum(tch::Kind::Double).double_value(&[]) == 6.0
-    })
-    .unwrap_or(false)
+    check_torch().is_ok()
 }

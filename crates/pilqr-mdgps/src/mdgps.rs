@@ -1,118 +1,29 @@
-//! The MDGPS loop with LQR-FLM as the local method (DESIGN.md §4.6): sample → fit dynamics →
-//! linearise the global policy → step-size rule → C-step against the linearisation → S-step.
-//!
-//! PILQR and PI2 as local methods need the trajectory optimiser to take the KL reference
-//! separately from the sampling controller; see the crate docs.
+//! The MDGPS loop (DESIGN.md §4.6): sample → fit dynamics → (first iteration: catch-up S-step)
+//! → linearise the global policy → step-size rule → C-step against the linearisation →
+//! S-step.
+
+use std::time::Instant;
 
 use pilqr_core::{
-    CoreError, CostModel, CostModelBuilder, LinearGaussianPolicy, Outcome, Policy, RunSeed,
-    SampleBatch, SampleRequest, Task, sample_policy,
+    CostModel, CostModelBuilder, LinearGaussianPolicy, Outcome, Policy, RunSeed, SampleBatch,
+    SampleRequest, Task, sample_policy,
 };
-use pilqr_dynamics::{DynamicsConfig, DynamicsFitter, LinearDynamics};
+use pilqr_dynamics::{DynamicsFitter, LinearDynamics};
 use pilqr_trajopt::init::{InitConfig, init_lqr, init_pd};
-use pilqr_trajopt::{LqrFlm, LqrFlmConfig, estimate_cost};
+use pilqr_trajopt::{LqrFlm, estimate_cost};
 use serde::{Deserialize, Serialize};
 
-use crate::architecture::MlpConfig;
+use crate::c_step::{CStepInputs, CStepSettings, c_step};
+use crate::config::MdgpsConfig;
 use crate::error::MdgpsError;
-use crate::global_policy::GlobalPolicy;
+use crate::global_policy::MeanAction;
+use crate::metrics::{ConditionMetrics, ConditionTimes, MdgpsMetrics};
 use crate::nn_policy::NnPolicy;
-use crate::policy_prior::{PolicyPriorConfig, PolicyPriorGmm};
-use crate::s_step::{SStepConfig, SStepReport, s_step};
-use crate::step_adjust::{CurrentCosts, MdgpsStepRule, PreviousCosts, step_adjustment};
+use crate::policy_prior::PolicyPriorGmm;
+use crate::s_step::s_step;
+use crate::sampling::SamplingPolicy;
+use crate::step_adjust::{CurrentCosts, PreviousCosts, step_adjustment};
 use crate::supervision::SStepCondition;
-
-/// Settings of the MDGPS loop.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct MdgpsConfig {
-    /// Samples per condition and iteration.
-    pub samples: usize,
-    /// Base KL step per time step (`ε_t = kl_step · step_mult`).
-    pub kl_step: f64,
-    /// Initial step multiplier.
-    pub init_step_mult: f64,
-    /// Smallest step multiplier.
-    pub min_step_mult: f64,
-    /// Largest step multiplier.
-    pub max_step_mult: f64,
-    /// `laplace` or `mc`.
-    pub step_rule: MdgpsStepRule,
-    /// Sample from the network instead of the local controllers (after the first iteration).
-    pub sample_on_policy: bool,
-    /// LQR-FLM settings of the C-step.
-    pub lqr: LqrFlmConfig,
-    /// Initial local controllers.
-    pub init: InitConfig,
-    /// Dynamics fitting.
-    pub dynamics: DynamicsConfig,
-    /// Policy prior (linearisation) settings.
-    pub policy_prior: PolicyPriorConfig,
-    /// The network.
-    pub network: MlpConfig,
-    /// Initial diagonal of `Σ_π` (before the first S-step).
-    pub init_policy_variance: f64,
-    /// S-step optimiser.
-    pub s_step: SStepConfig,
-}
-
-impl Default for MdgpsConfig {
-    fn default() -> Self {
-        MdgpsConfig {
-            samples: 5,
-            kl_step: 0.2,
-            init_step_mult: 1.0,
-            min_step_mult: 0.01,
-            max_step_mult: 10.0,
-            step_rule: MdgpsStepRule::Laplace,
-            sample_on_policy: false,
-            lqr: LqrFlmConfig::default(),
-            init: InitConfig::default(),
-            dynamics: DynamicsConfig::default(),
-            policy_prior: PolicyPriorConfig::default(),
-            network: MlpConfig::default(),
-            init_policy_variance: 0.1,
-            s_step: SStepConfig::default(),
-        }
-    }
-}
-
-impl MdgpsConfig {
-    /// Check the loop's own values (the nested settings are checked where they are used).
-    pub fn validate(&self) -> Result<(), MdgpsError> {
-        let bad = |field, reason: &str| {
-            Err(MdgpsError::InvalidConfig {
-                field,
-                reason: reason.into(),
-            })
-        };
-        if self.samples < 2 {
-            return bad(
-                "samples",
-                "the policy linearisation needs at least 2 samples",
-            );
-        }
-        let positive = |v: f64| v.is_finite() && v > 0.0;
-        if !positive(self.kl_step) {
-            return bad("kl_step", "must be finite and positive");
-        }
-        if !(positive(self.min_step_mult)
-            && self.min_step_mult <= self.init_step_mult
-            && self.init_step_mult <= self.max_step_mult
-            && self.max_step_mult.is_finite())
-        {
-            return bad(
-                "step_mult",
-                "need 0 < min_step_mult <= init_step_mult <= max_step_mult < ∞",
-            );
-        }
-        if !positive(self.init_policy_variance) {
-            return bad("init_policy_variance", "must be finite and positive");
-        }
-        self.network.validate()?;
-        self.s_step.validate()
-    }
-}
 
 /// Everything one training condition carries between iterations.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -125,31 +36,18 @@ pub struct MdgpsCondition {
     pub fitter: DynamicsFitter,
     /// Policy prior (with its buffer).
     pub prior: PolicyPriorGmm,
-    /// LQR-FLM's η per step.
+    /// The LQR stage's η per step.
     pub eta: Vec<f64>,
     /// Figures of the last iteration for the step rule.
     pub previous: Option<PreviousCosts>,
 }
 
-/// Metrics of one MDGPS iteration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MdgpsMetrics {
-    /// Iteration index.
-    pub iteration: usize,
-    /// Mean total sample cost per training condition.
-    pub mean_cost: Vec<f64>,
-    /// Total KL of each new local controller to the linearised global policy.
-    pub kl_total: Vec<f64>,
-    /// Step multiplier used.
-    pub step_mult: f64,
-    /// The catch-up S-step (first iteration only).
-    pub catch_up: Option<SStepReport>,
-    /// The S-step.
-    pub s_step: SStepReport,
-}
-
 /// The MDGPS state: the global policy, the training conditions and the shared step multiplier.
 /// Serialises entirely, so a checkpoint resumes bit-identically.
+///
+/// The local method of the C-step is `config.local` ([`crate::LocalMethod`]): LQR-FLM, PILQR
+/// or PI2, each with its KL bound taken against the linearised global policy (see
+/// [`crate::c_step`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Mdgps {
     config: MdgpsConfig,
@@ -160,36 +58,12 @@ pub struct Mdgps {
     conditions: Vec<MdgpsCondition>,
 }
 
-/// The network's mean action, noise ignored (for evaluation).
-struct MeanOf<'a>(&'a NnPolicy);
-
-impl Policy for MeanOf<'_> {
-    fn action_dim(&self) -> usize {
-        self.0.action_dim()
-    }
-
-    fn act(
-        &self,
-        _: usize,
-        _: &[f64],
-        obs: &[f64],
-        _: &[f64],
-        u: &mut [f64],
-    ) -> Result<(), CoreError> {
-        self.0
-            .mean_action(obs, u)
-            .map_err(|e| CoreError::InvalidParameter {
-                field: "observation",
-                reason: e.to_string(),
-            })
-    }
-}
-
 /// What one condition's sampling and fitting produced this iteration.
 struct Fitted {
     batch: SampleBatch,
     cost: CostModel,
     dynamics: LinearDynamics,
+    times: ConditionTimes,
 }
 
 fn other(context: &str, e: impl std::fmt::Display) -> MdgpsError {
@@ -197,6 +71,16 @@ fn other(context: &str, e: impl std::fmt::Display) -> MdgpsError {
         context: context.to_string(),
         reason: e.to_string(),
     }
+}
+
+fn std_dev(batch: &SampleBatch) -> f64 {
+    let n = batch.len();
+    let mean = batch.mean_total_cost();
+    let var = (0..n)
+        .map(|i| (batch.total_cost(i) - mean).powi(2))
+        .sum::<f64>()
+        / n.max(1) as f64;
+    var.sqrt()
 }
 
 impl Mdgps {
@@ -209,6 +93,11 @@ impl Mdgps {
         conditions: &[usize],
     ) -> Result<Self, MdgpsError> {
         config.validate()?;
+        if conditions.is_empty() {
+            return Err(MdgpsError::NoData {
+                reason: "MDGPS needs at least one training condition".into(),
+            });
+        }
         let d = task.dims();
         let layout = task.layout();
         let mut states = Vec::with_capacity(conditions.len());
@@ -253,9 +142,19 @@ impl Mdgps {
         &self.policy
     }
 
+    /// The settings.
+    pub fn config(&self) -> &MdgpsConfig {
+        &self.config
+    }
+
     /// Iterations completed.
     pub fn iteration(&self) -> usize {
         self.iteration
+    }
+
+    /// The current step multiplier.
+    pub fn step_mult(&self) -> f64 {
+        self.step_mult
     }
 
     /// The training conditions' states.
@@ -271,37 +170,53 @@ impl Mdgps {
         Ok(metrics)
     }
 
-    fn iterate_in_place(&mut self, task: &mut dyn Task) -> Result<MdgpsMetrics, MdgpsError> {
+    /// Sample every condition and fit its cost model and dynamics.
+    fn sample_and_fit(&mut self, task: &mut dyn Task) -> Result<Vec<Fitted>, MdgpsError> {
         let (it, seed) = (self.iteration, self.seed);
         let d = task.dims();
-        // 1–2. Sample and fit the dynamics.
+        let on_policy = self.config.sample_on_policy && it > 0;
         let mut fitted = Vec::with_capacity(self.conditions.len());
         for c in &mut self.conditions {
             let m = c.condition;
+            let mut times = ConditionTimes::default();
+            let clock = Instant::now();
             let request = SampleRequest {
                 seed,
                 iteration: it,
                 condition: m,
                 count: self.config.samples,
             };
-            let on_policy = self.config.sample_on_policy && it > 0;
             let sampler: &dyn Policy = if on_policy { &self.policy } else { &c.local };
             let batch = sample_policy(task, sampler, None, request)
                 .map_err(|e| other(&format!("sampling condition {m}"), e))?;
+            times.sampling = clock.elapsed().as_secs_f64();
+            let clock = Instant::now();
             let cost_fn = task
                 .cost(m)
                 .map_err(|e| other(&format!("cost of condition {m}"), e))?;
             let cost =
                 CostModelBuilder::new(d.horizon, d.dx, d.du).build(cost_fn.as_ref(), &batch)?;
+            times.cost = clock.elapsed().as_secs_f64();
+            let clock = Instant::now();
             let dynamics = c
                 .fitter
                 .update(&batch, seed.derive("dynamics", &[it as u64, m as u64]))?;
+            times.dynamics = clock.elapsed().as_secs_f64();
             fitted.push(Fitted {
                 batch,
                 cost,
                 dynamics,
+                times,
             });
         }
+        Ok(fitted)
+    }
+
+    fn iterate_in_place(&mut self, task: &mut dyn Task) -> Result<MdgpsMetrics, MdgpsError> {
+        let (it, seed) = (self.iteration, self.seed);
+        let d = task.dims();
+        // 1–2. Sample and fit the dynamics.
+        let mut fitted = self.sample_and_fit(task)?;
         // First iteration: catch the network up with the initial controllers.
         let catch_up = if it == 0 {
             let data: Vec<_> = self
@@ -327,7 +242,8 @@ impl Mdgps {
         // 3. Linearise the global policy around each condition's samples.
         let mut linear = Vec::with_capacity(fitted.len());
         let mut current = Vec::with_capacity(fitted.len());
-        for (c, f) in self.conditions.iter_mut().zip(&fitted) {
+        for (c, f) in self.conditions.iter_mut().zip(&mut fitted) {
+            let clock = Instant::now();
             let s = seed.derive("policy-prior", &[it as u64, c.condition as u64]);
             c.prior.update(&f.batch, &self.policy, s)?;
             let lin = c.prior.linearize(&f.batch, &self.policy)?;
@@ -338,33 +254,54 @@ impl Mdgps {
                 mc: f.batch.mean_total_cost(),
             });
             linear.push(lin);
+            f.times.linearisation = clock.elapsed().as_secs_f64();
         }
-        // 4. Step size from the previous iteration's prediction.
+        // 4. Step size from the previous iteration's prediction, averaged over conditions.
         let previous: Vec<PreviousCosts> =
             self.conditions.iter().filter_map(|c| c.previous).collect();
-        if !previous.is_empty() {
+        let step_adjustment = if previous.is_empty() {
+            None
+        } else {
             let adj = step_adjustment(self.config.step_rule, &previous, &current)?;
             self.step_mult = adj.apply(
                 self.step_mult,
                 self.config.min_step_mult,
                 self.config.max_step_mult,
             );
-        }
+            Some(adj)
+        };
         // 5. C-step against the linearisation.
         let targets = vec![self.config.kl_step * self.step_mult; d.horizon];
         let mut solver = LqrFlm::new(d.horizon, d.dx, d.du);
-        let mut kl_total = Vec::with_capacity(fitted.len());
-        let per_condition = fitted.iter().zip(&linear).zip(&current);
+        let on_policy = self.config.sample_on_policy && it > 0;
+        let settings = CStepSettings {
+            method: self.config.local,
+            lqr: &self.config.lqr,
+            pi2: &self.config.pi2,
+        };
+        let mut rows = Vec::with_capacity(fitted.len());
+        let per_condition = fitted.iter_mut().zip(&linear).zip(&current);
         for (c, ((f, lin), now)) in self.conditions.iter_mut().zip(per_condition) {
-            let res = solver
-                .update(
-                    &f.dynamics,
-                    &f.cost,
-                    lin,
-                    &targets,
-                    &c.eta,
-                    &self.config.lqr,
-                )
+            let clock = Instant::now();
+            let sampler = if on_policy {
+                SamplingPolicy::Global {
+                    policy: &self.policy,
+                    linear: lin,
+                }
+            } else {
+                SamplingPolicy::Local(&c.local)
+            };
+            let inputs = CStepInputs {
+                dynamics: &f.dynamics,
+                cost: &f.cost,
+                batch: &f.batch,
+                sampler,
+                reference: lin,
+                kl_targets: &targets,
+                step_mult: self.step_mult,
+                eta: &c.eta,
+            };
+            let res = c_step(&mut solver, inputs, settings)
                 .map_err(|e| other(&format!("C-step of condition {}", c.condition), e))?;
             let (predicted, _) = estimate_cost(&res.policy, &f.dynamics, &f.cost)
                 .map_err(|e| other("estimating the new controller's cost", e))?;
@@ -373,9 +310,18 @@ impl Mdgps {
                 mc: now.mc,
                 predicted,
             });
-            kl_total.push(res.kl_total);
             c.local = res.policy;
             c.eta = res.eta;
+            f.times.update = clock.elapsed().as_secs_f64();
+            rows.push(ConditionMetrics {
+                condition: c.condition,
+                mean_cost: f.batch.mean_total_cost(),
+                std_cost: std_dev(&f.batch),
+                kl_total: res.kl_total,
+                eta: res.eta_median,
+                residual_ratio: res.residual_ratio,
+                times: f.times,
+            });
         }
         // 6. S-step onto the new local controllers.
         let data: Vec<_> = self
@@ -398,26 +344,38 @@ impl Mdgps {
         self.iteration += 1;
         Ok(MdgpsMetrics {
             iteration: it,
-            mean_cost: fitted.iter().map(|f| f.batch.mean_total_cost()).collect(),
-            kl_total,
+            conditions: rows,
             step_mult: self.step_mult,
+            step_adjustment,
             catch_up,
             s_step: report,
         })
     }
 
-    /// Roll out the network's mean action (no noise) once from `condition` and score it with
-    /// the task's success metric.
-    pub fn evaluate(&self, task: &mut dyn Task, condition: usize) -> Result<Outcome, MdgpsError> {
+    /// Roll out the network's mean action (no noise) once from `condition` (any condition of
+    /// the task, trained on or held out) and score it with the task's success metric; returns
+    /// the rollout too.
+    pub fn evaluate_rollout(
+        &self,
+        task: &mut dyn Task,
+        condition: usize,
+    ) -> Result<(SampleBatch, Outcome), MdgpsError> {
         let request = SampleRequest {
             seed: self.seed,
             iteration: self.iteration,
             condition,
             count: 1,
         };
-        let batch = sample_policy(task, &MeanOf(&self.policy), None, request)
+        let batch = sample_policy(task, &MeanAction(&self.policy), None, request)
             .map_err(|e| other(&format!("evaluating condition {condition}"), e))?;
-        task.success(condition, batch.trajectory(0))
-            .map_err(|e| other(&format!("success metric of condition {condition}"), e))
+        let outcome = task
+            .success(condition, batch.trajectory(0))
+            .map_err(|e| other(&format!("success metric of condition {condition}"), e))?;
+        Ok((batch, outcome))
+    }
+
+    /// [`Mdgps::evaluate_rollout`]'s verdict only.
+    pub fn evaluate(&self, task: &mut dyn Task, condition: usize) -> Result<Outcome, MdgpsError> {
+        Ok(self.evaluate_rollout(task, condition)?.1)
     }
 }

@@ -25,11 +25,11 @@ fn mdgps_lqr_flm_generalises_to_held_out_point_mass_starts() {
             .collect();
         println!(
             "iteration {it}: train cost {:?}, KL {:?}, step {:.3}, S-step loss {:.4} ({:.1} s), held-out final distance {:?}",
-            m.mean_cost
+            m.mean_cost()
                 .iter()
                 .map(|c| (c * 100.0).round() / 100.0)
                 .collect::<Vec<_>>(),
-            m.kl_total
+            m.kl_total()
                 .iter()
                 .map(|c| (c * 100.0).round() / 100.0)
                 .collect::<Vec<_>>(),
@@ -70,8 +70,8 @@ fn resuming_from_a_checkpoint_is_bit_identical_to_not_stopping() {
         a.policy() == b.policy(),
         "the network differs after resuming"
     );
-    assert_eq!(ma.mean_cost, mb.mean_cost);
-    assert_eq!(ma.kl_total, mb.kl_total);
+    assert_eq!(ma.mean_cost(), mb.mean_cost());
+    assert_eq!(ma.kl_total(), mb.kl_total());
     for (ca, cb) in a.conditions().iter().zip(b.conditions()) {
         assert!(ca.local == cb.local && ca.prior == cb.prior);
     }
@@ -92,7 +92,7 @@ fn sampling_on_policy_runs_the_network_and_improves() {
     let costs: Vec<f64> = (0..3)
         .map(|_| {
             let m = mdgps.iterate(&mut task).unwrap();
-            m.mean_cost.iter().sum::<f64>() / m.mean_cost.len() as f64
+            m.mean_cost().iter().sum::<f64>() / m.conditions.len() as f64
         })
         .collect();
     println!("on-policy mean sample cost per iteration: {costs:?}");
