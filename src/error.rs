@@ -1,8 +1,9 @@
 //! The errors of the `pilqr` command and their exit codes.
 //!
-//! Everything a user can get wrong (a config, an argument, a checkpoint, a run directory) exits
-//! with code 2 and a one-line message naming the file and field or byte offset; a run that fails
-//! for another reason exits with code 1.
+//! Everything a user can get wrong (a config, an argument, a checkpoint, a run directory, an MDGPS
+//! run started without a working libtorch) exits with code 2 and a one-line message naming the
+//! file and field or byte offset (or what to run); a run that fails for another reason exits with
+//! code 1.
 
 use thiserror::Error;
 
@@ -44,14 +45,18 @@ pub enum CliError {
         /// What is wrong.
         message: String,
     },
-    /// The command needs a part of pilqr that this build does not provide yet.
-    #[error("`pilqr {command}` is not available yet: {missing}")]
+    /// The command cannot do what was asked for this run (e.g. evaluate local controllers on
+    /// held-out conditions).
+    #[error("`pilqr {command}` cannot do that here: {missing}")]
     NotAvailable {
         /// The subcommand.
         command: &'static str,
         /// What is missing.
         missing: String,
     },
+    /// The run needs libtorch (MDGPS) and libtorch does not work in this process.
+    #[error(transparent)]
+    Torch(#[from] pilqr_mdgps::TorchUnavailable),
     /// Training, evaluation or rendering failed.
     #[error("{context}: {message}")]
     Run {
@@ -69,6 +74,7 @@ impl CliError {
             CliError::Config(_)
             | CliError::Checkpoint(_)
             | CliError::Argument { .. }
+            | CliError::Torch(_)
             | CliError::NotAvailable { .. } => EXIT_BAD_INPUT,
             CliError::RunDir(e) => match e {
                 RunDirError::Io { .. } => EXIT_FAILURE,

@@ -109,13 +109,24 @@ pub fn mean_rollout(
     policy: &LinearGaussianPolicy,
     condition: usize,
 ) -> Result<Evaluated, EvalError> {
+    single_rollout(task, &MeanPolicy(policy), condition)
+}
+
+/// One rollout of `policy` from `condition` with the noise streams of seed 0 (pass a policy
+/// that ignores its noise, such as [`MeanPolicy`] or `pilqr_mdgps::MeanAction`, for the
+/// noise-free behaviour).
+pub fn single_rollout(
+    task: &mut dyn Task,
+    policy: &dyn Policy,
+    condition: usize,
+) -> Result<Evaluated, EvalError> {
     let request = SampleRequest {
         seed: RunSeed::new(0),
         iteration: 0,
         condition,
         count: 1,
     };
-    let batch = sample_policy(task, &MeanPolicy(policy), None, request)
+    let batch = sample_policy(task, policy, None, request)
         .map_err(|source| EvalError::Sample { condition, source })?;
     judge(task, condition, batch)
 }
@@ -124,7 +135,7 @@ pub fn mean_rollout(
 /// `seed` under the label `"eval"` (independent of the training samples).
 pub fn noisy_rollouts(
     task: &mut dyn Task,
-    policy: &LinearGaussianPolicy,
+    policy: &dyn Policy,
     condition: usize,
     rollouts: usize,
     seed: RunSeed,

@@ -1,11 +1,40 @@
-//! The trajectory-optimisation methods the command can run, by name.
+//! The methods the command can run, by name: trajectory optimisation of local controllers
+//! (`pilqr`, `lqr-flm`, `pi2`) and MDGPS with each of them as the local method
+//! (`mdgps-pilqr`, `mdgps-lqr-flm`, `mdgps-pi2`).
 
 use std::fmt;
 use std::str::FromStr;
 
+use pilqr_mdgps::LocalMethod;
 use serde::{Deserialize, Serialize};
 
-/// A method for updating the local controllers.
+/// What a method trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    /// One time-varying linear-Gaussian controller per condition (`algorithm = "trajopt"`).
+    Trajopt,
+    /// A neural-network policy taught by local controllers (`algorithm = "mdgps"`).
+    Mdgps,
+}
+
+impl Family {
+    /// The name used in experiment files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Trajopt => "trajopt",
+            Family::Mdgps => "mdgps",
+        }
+    }
+}
+
+impl fmt::Display for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A method: a trajectory optimiser, or MDGPS with a trajectory optimiser as its local method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
@@ -15,11 +44,30 @@ pub enum Method {
     LqrFlm,
     /// PI2: path-integral policy improvement (model-free).
     Pi2,
+    /// MDGPS with PILQR local controllers.
+    MdgpsPilqr,
+    /// MDGPS with LQR-FLM local controllers.
+    MdgpsLqrFlm,
+    /// MDGPS with PI2 local controllers.
+    MdgpsPi2,
 }
 
 impl Method {
-    /// Every method, in the order of the paper's figures.
-    pub const ALL: [Method; 3] = [Method::Pilqr, Method::LqrFlm, Method::Pi2];
+    /// The trajectory-optimisation methods, in the order of the paper's figures.
+    pub const TRAJOPT: [Method; 3] = [Method::Pilqr, Method::LqrFlm, Method::Pi2];
+
+    /// The MDGPS methods, in the order of the paper's Fig. 4.
+    pub const MDGPS: [Method; 3] = [Method::MdgpsPilqr, Method::MdgpsLqrFlm, Method::MdgpsPi2];
+
+    /// Every method.
+    pub const ALL: [Method; 6] = [
+        Method::Pilqr,
+        Method::LqrFlm,
+        Method::Pi2,
+        Method::MdgpsPilqr,
+        Method::MdgpsLqrFlm,
+        Method::MdgpsPi2,
+    ];
 
     /// The method's name as written in configs and on the command line.
     pub fn name(self) -> &'static str {
@@ -27,6 +75,43 @@ impl Method {
             Method::Pilqr => "pilqr",
             Method::LqrFlm => "lqr-flm",
             Method::Pi2 => "pi2",
+            Method::MdgpsPilqr => "mdgps-pilqr",
+            Method::MdgpsLqrFlm => "mdgps-lqr-flm",
+            Method::MdgpsPi2 => "mdgps-pi2",
+        }
+    }
+
+    /// Whether the method trains local controllers or a global policy.
+    pub fn family(self) -> Family {
+        match self {
+            Method::Pilqr | Method::LqrFlm | Method::Pi2 => Family::Trajopt,
+            Method::MdgpsPilqr | Method::MdgpsLqrFlm | Method::MdgpsPi2 => Family::Mdgps,
+        }
+    }
+
+    /// The trajectory optimiser the method runs (on its own, or as MDGPS's local method).
+    pub fn local(self) -> LocalMethod {
+        match self {
+            Method::Pilqr | Method::MdgpsPilqr => LocalMethod::Pilqr,
+            Method::LqrFlm | Method::MdgpsLqrFlm => LocalMethod::LqrFlm,
+            Method::Pi2 | Method::MdgpsPi2 => LocalMethod::Pi2,
+        }
+    }
+
+    /// The MDGPS method with `local` as its local method.
+    pub fn mdgps(local: LocalMethod) -> Method {
+        match local {
+            LocalMethod::Pilqr => Method::MdgpsPilqr,
+            LocalMethod::LqrFlm => Method::MdgpsLqrFlm,
+            LocalMethod::Pi2 => Method::MdgpsPi2,
+        }
+    }
+
+    /// The default methods of a family (`compare` runs them all).
+    pub fn defaults(family: Family) -> Vec<Method> {
+        match family {
+            Family::Trajopt => Method::TRAJOPT.to_vec(),
+            Family::Mdgps => Method::MDGPS.to_vec(),
         }
     }
 
@@ -40,6 +125,9 @@ impl Method {
                 "LQR against locally fitted linear dynamics with a KL bound (model-based)"
             }
             Method::Pi2 => "path-integral policy improvement on sampled costs (model-free)",
+            Method::MdgpsPilqr => "MDGPS neural-network policy, PILQR local controllers",
+            Method::MdgpsLqrFlm => "MDGPS neural-network policy, LQR-FLM local controllers",
+            Method::MdgpsPi2 => "MDGPS neural-network policy, PI2 local controllers",
         }
     }
 }
@@ -52,7 +140,7 @@ impl fmt::Display for Method {
 
 /// An unknown method name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown method {0:?} (known: pilqr, lqr-flm, pi2)")]
+#[error("unknown method {0:?} (known: pilqr, lqr-flm, pi2, mdgps-pilqr, mdgps-lqr-flm, mdgps-pi2)")]
 pub struct UnknownMethod(pub String);
 
 impl FromStr for Method {
@@ -79,7 +167,21 @@ mod tests {
         }
         assert_eq!(
             "lqr".parse::<Method>().unwrap_err().to_string(),
-            "unknown method \"lqr\" (known: pilqr, lqr-flm, pi2)"
+            "unknown method \"lqr\" (known: pilqr, lqr-flm, pi2, mdgps-pilqr, mdgps-lqr-flm, mdgps-pi2)"
+        );
+    }
+
+    #[test]
+    fn mdgps_methods_name_their_local_method() {
+        for local in LocalMethod::ALL {
+            let m = Method::mdgps(local);
+            assert_eq!((m.family(), m.local()), (Family::Mdgps, local));
+            assert_eq!(m.name(), format!("mdgps-{local}"));
+        }
+        assert!(
+            Method::TRAJOPT
+                .iter()
+                .all(|m| m.family() == Family::Trajopt)
         );
     }
 }

@@ -11,6 +11,7 @@ use std::io::{self, BufWriter, Write};
 use std::ops::AddAssign;
 use std::path::{Path, PathBuf};
 
+use pilqr_core::Split;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -55,10 +56,18 @@ impl AddAssign for TimeSplit {
     }
 }
 
+fn train_split() -> Split {
+    Split::Train
+}
+
 /// The metrics of one condition after one iteration of one method.
 ///
 /// Quantities a method does not have (PI2 has no KL-constrained η from LQR, LQR-FLM has no
 /// residual ratio) are `None`, written as an empty CSV cell and a JSON `null`.
+///
+/// Rows of `split = test` (MDGPS) describe the global policy on a held-out condition: its
+/// noise-free rollout's cost (`mean_cost`, `std_cost` 0), success and success metric; the
+/// optimiser's columns are empty there.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetricsRow {
     /// Method name (`pilqr`, `lqr-flm`, `pi2`…).
@@ -89,10 +98,16 @@ pub struct MetricsRow {
     pub residual_ratio: Option<f64>,
     /// Where this iteration's time went, seconds (this condition's share).
     pub time: TimeSplit,
+    /// `train` for a condition trained on, `test` for a held-out one (MDGPS).
+    #[serde(default = "train_split")]
+    pub split: Split,
+    /// The task's success metric of the evaluated rollout (e.g. final distance to the target).
+    #[serde(default)]
+    pub metric: Option<f64>,
 }
 
 /// The CSV columns, in order.
-pub const CSV_COLUMNS: [&str; 19] = [
+pub const CSV_COLUMNS: [&str; 21] = [
     "method",
     "seed",
     "iteration",
@@ -112,6 +127,8 @@ pub const CSV_COLUMNS: [&str; 19] = [
     "time_update",
     "time_nn",
     "time_total",
+    "split",
+    "success_metric",
 ];
 
 fn csv_text(s: &str) -> String {
@@ -124,6 +141,14 @@ fn csv_text(s: &str) -> String {
 
 fn csv_opt(v: Option<f64>) -> String {
     v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+/// `train` or `test`.
+pub fn split_name(split: Split) -> &'static str {
+    match split {
+        Split::Train => "train",
+        Split::Test => "test",
+    }
 }
 
 impl MetricsRow {
@@ -150,6 +175,8 @@ impl MetricsRow {
             t.update.to_string(),
             t.nn.to_string(),
             t.total().to_string(),
+            split_name(self.split).to_string(),
+            csv_opt(self.metric),
         ]
         .join(",")
     }
@@ -351,6 +378,8 @@ mod tests {
                 update: 0.125,
                 nn: 0.0,
             },
+            split: Split::Train,
+            metric: Some(0.5),
         }
     }
 
@@ -374,6 +403,7 @@ mod tests {
         let cells: Vec<&str> = lines[1].split(',').collect();
         assert_eq!(cells[10], "");
         assert_eq!(cells[18], "1.875");
+        assert_eq!((cells[19], cells[20]), ("train", "0.5"));
     }
 
     #[test]

@@ -82,13 +82,17 @@ pub enum Metric {
     Cost,
     /// Success rate, averaged over conditions.
     SuccessRate,
+    /// The task's success metric (e.g. final distance to the target), averaged over
+    /// conditions; rows without one are skipped.
+    SuccessMetric,
 }
 
 impl Metric {
-    fn of(self, row: &MetricsRow) -> f64 {
+    fn of(self, row: &MetricsRow) -> Option<f64> {
         match self {
-            Metric::Cost => row.mean_cost,
-            Metric::SuccessRate => row.success_rate,
+            Metric::Cost => Some(row.mean_cost),
+            Metric::SuccessRate => Some(row.success_rate),
+            Metric::SuccessMetric => row.metric,
         }
     }
 
@@ -97,6 +101,7 @@ impl Metric {
         match self {
             Metric::Cost => "mean cost",
             Metric::SuccessRate => "success rate",
+            Metric::SuccessMetric => "success metric (e.g. final distance)",
         }
     }
 }
@@ -110,6 +115,9 @@ pub fn curves_from_metrics(rows: &[MetricsRow], metric: Metric) -> Vec<Curve> {
     let mut order: Vec<String> = Vec::new();
     let mut acc: BTreeMap<&str, BTreeMap<usize, BTreeMap<u64, SeedAcc>>> = BTreeMap::new();
     for r in rows {
+        let Some(value) = metric.of(r) else {
+            continue;
+        };
         if !order.contains(&r.method) {
             order.push(r.method.clone());
         }
@@ -120,7 +128,7 @@ pub fn curves_from_metrics(rows: &[MetricsRow], metric: Metric) -> Vec<Curve> {
             .or_default()
             .entry(r.seed)
             .or_insert((0.0, 0, r.samples));
-        e.0 += metric.of(r);
+        e.0 += value;
         e.1 += 1;
         e.2 = e.2.max(r.samples);
     }
@@ -232,7 +240,7 @@ impl Frame<'_> {
         let e = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
         root.fill(&WHITE).map_err(e)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(self.title, (FONT, 22))
+            .caption(self.title, (FONT, title_size(self.title)))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(60)
@@ -283,6 +291,13 @@ impl Frame<'_> {
     }
 }
 
+/// Caption font size: 22 px, smaller for long titles so they fit the 800 px width
+/// (DejaVu Sans averages about 0.55 em per character).
+fn title_size(title: &str) -> u32 {
+    let chars = title.chars().count().max(1) as f64;
+    (760.0 / (0.55 * chars)).clamp(12.0, 22.0) as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,6 +320,8 @@ mod tests {
             step_mult: None,
             residual_ratio: None,
             time: TimeSplit::default(),
+            split: pilqr_core::Split::Train,
+            metric: Some(cost / 10.0),
         }
     }
 

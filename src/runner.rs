@@ -11,6 +11,7 @@
 //! with `resume = true` drops them before continuing, and the iteration is recomputed
 //! bit-identically from the checkpoint.
 
+use pilqr_core::Split;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -162,19 +163,31 @@ pub fn run_jobs<T: Trainer>(
     Ok(log.read()?)
 }
 
-/// One line about an iteration: mean cost and success over its conditions.
+/// One line about an iteration: mean cost and success over its training conditions, and for
+/// MDGPS the network's success and mean success metric on the held-out conditions.
 fn iteration_summary(rows: &[MetricsRow]) -> String {
-    if rows.is_empty() {
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let (train, test): (Vec<&MetricsRow>, Vec<&MetricsRow>) =
+        rows.iter().partition(|r| r.split == Split::Train);
+    if train.is_empty() {
         return String::new();
     }
-    let n = rows.len() as f64;
-    let cost = rows.iter().map(|r| r.mean_cost).sum::<f64>() / n;
-    let success = rows.iter().map(|r| r.success_rate).sum::<f64>() / n;
-    let samples = rows.iter().map(|r| r.samples).max().unwrap_or(0);
-    format!(
+    let cost = mean(&train.iter().map(|r| r.mean_cost).collect::<Vec<_>>());
+    let success = mean(&train.iter().map(|r| r.success_rate).collect::<Vec<_>>());
+    let samples = train.iter().map(|r| r.samples).max().unwrap_or(0);
+    let mut line = format!(
         "cost {cost:.4}  success {:.0}%  samples/cond {samples}",
         100.0 * success
-    )
+    );
+    if !test.is_empty() {
+        let held = mean(&test.iter().map(|r| r.success_rate).collect::<Vec<_>>());
+        let metric = mean(&test.iter().filter_map(|r| r.metric).collect::<Vec<_>>());
+        line.push_str(&format!(
+            "  held-out success {:.0}%  metric {metric:.4}",
+            100.0 * held
+        ));
+    }
+    line
 }
 
 #[cfg(test)]
@@ -249,6 +262,8 @@ mod tests {
                         physics: k as f64,
                         ..TimeSplit::default()
                     },
+                    split: pilqr_core::Split::Train,
+                    metric: None,
                 })
                 .collect())
         }
@@ -306,6 +321,41 @@ mod tests {
         let err = run_jobs(&fake(None), &dir, 2, &[JOB], 3, OutputMode::Quiet, true).unwrap_err();
         assert_eq!(err.exit_code(), 2);
         assert!(err.to_string().contains("config.toml changed"), "{err}");
+    }
+
+    #[test]
+    fn the_iteration_line_keeps_held_out_conditions_apart() {
+        let row = |split, cost: f64, success: f64, metric| MetricsRow {
+            method: "mdgps-pilqr".into(),
+            seed: 0,
+            iteration: 0,
+            condition: 0,
+            condition_name: "c".into(),
+            samples: 10,
+            mean_cost: cost,
+            std_cost: 0.0,
+            success_rate: success,
+            kl: None,
+            eta: None,
+            step_mult: None,
+            residual_ratio: None,
+            time: TimeSplit::default(),
+            split,
+            metric: Some(metric),
+        };
+        let rows = [
+            row(Split::Train, 2.0, 1.0, 0.01),
+            row(Split::Train, 4.0, 0.0, 0.2),
+            row(Split::Test, 100.0, 1.0, 0.02),
+        ];
+        assert_eq!(
+            iteration_summary(&rows),
+            "cost 3.0000  success 50%  samples/cond 10  held-out success 100%  metric 0.0200"
+        );
+        assert_eq!(
+            iteration_summary(&rows[..1]),
+            "cost 2.0000  success 100%  samples/cond 10"
+        );
     }
 
     #[test]

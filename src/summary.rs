@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use pilqr_core::Split;
+
 use crate::metrics_log::{MetricsRow, TimeSplit};
 
 /// The final results of one method, over seeds.
@@ -25,8 +27,40 @@ pub struct MethodSummary {
     pub final_success: f64,
     /// Final success rate per condition name, averaged over seeds.
     pub per_condition: Vec<(String, f64)>,
+    /// MDGPS: the global policy on the held-out conditions at the final iteration.
+    pub held_out: Option<HeldOut>,
     /// Total time over all iterations, seeds and conditions.
     pub time: TimeSplit,
+}
+
+/// The global policy's results on the held-out conditions, averaged over them and the seeds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HeldOut {
+    /// Success rate.
+    pub success: f64,
+    /// Mean success metric (e.g. final distance to the target; NaN when the task has none).
+    pub metric: f64,
+}
+
+/// The held-out results of `rows` (one method) at `iteration`.
+fn held_out(rows: &[&MetricsRow], iteration: usize) -> Option<HeldOut> {
+    let last: Vec<&&MetricsRow> = rows
+        .iter()
+        .filter(|r| r.split == Split::Test && r.iteration == iteration)
+        .collect();
+    if last.is_empty() {
+        return None;
+    }
+    let n = last.len() as f64;
+    let metrics: Vec<f64> = last.iter().filter_map(|r| r.metric).collect();
+    Some(HeldOut {
+        success: last.iter().map(|r| r.success_rate).sum::<f64>() / n,
+        metric: if metrics.is_empty() {
+            f64::NAN
+        } else {
+            metrics.iter().sum::<f64>() / metrics.len() as f64
+        },
+    })
 }
 
 /// Summarise metrics rows by method (methods in order of first appearance).
@@ -50,7 +84,10 @@ pub fn summarise(rows: &[MetricsRow]) -> Vec<MethodSummary> {
             }
             // Compare seeds at the same iteration: the last one every seed reached.
             let final_it = last_iter.values().copied().min().unwrap_or(0);
-            let last: Vec<&&MetricsRow> = mine.iter().filter(|r| r.iteration == final_it).collect();
+            let last: Vec<&&MetricsRow> = mine
+                .iter()
+                .filter(|r| r.iteration == final_it && r.split == Split::Train)
+                .collect();
             let mut per_seed: BTreeMap<u64, (f64, f64, usize)> = BTreeMap::new();
             let mut per_cond: BTreeMap<(usize, &str), (f64, usize)> = BTreeMap::new();
             let mut samples = 0;
@@ -81,6 +118,7 @@ pub fn summarise(rows: &[MetricsRow]) -> Vec<MethodSummary> {
                     .into_iter()
                     .map(|((_, name), (s, n))| (name.to_string(), s / n as f64))
                     .collect(),
+                held_out: held_out(&mine, final_it),
                 time,
             }
         })
@@ -99,11 +137,21 @@ fn mean_std(v: &[f64]) -> (f64, f64) {
 /// The summaries as Markdown: a results table and a time-breakdown table.
 pub fn markdown(summaries: &[MethodSummary]) -> String {
     let mut s = String::new();
+    let held = summaries.iter().any(|m| m.held_out.is_some());
     let _ = writeln!(
         s,
-        "| method | seeds | iterations | samples/cond | final cost | final success | success per condition |"
+        "| method | seeds | iterations | samples/cond | final cost | final success | success per condition |{}",
+        if held {
+            " held-out success | held-out metric |"
+        } else {
+            ""
+        }
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "|---|---|---|---|---|---|---|{}",
+        if held { "---|---|" } else { "" }
+    );
     for m in summaries {
         let per = m
             .per_condition
@@ -116,9 +164,14 @@ pub fn markdown(summaries: &[MethodSummary]) -> String {
         } else {
             format!("{:.3}", m.final_cost)
         };
+        let extra = match (held, m.held_out) {
+            (false, _) => String::new(),
+            (true, None) => " – | – |".to_string(),
+            (true, Some(h)) => format!(" {:.0}% | {:.4} |", 100.0 * h.success, h.metric),
+        };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {:.0}% | {} |",
+            "| {} | {} | {} | {} | {} | {:.0}% | {} |{extra}",
             m.method,
             m.seeds,
             m.iterations,
@@ -177,6 +230,8 @@ mod tests {
                 update: 0.0,
                 nn: 0.0,
             },
+            split: pilqr_core::Split::Train,
+            metric: None,
         }
     }
 
@@ -213,5 +268,32 @@ mod tests {
         let md = markdown(&s);
         assert!(md.contains("| pilqr | 2 | 2 | 20 | 1.000 ± 0.500 | 75% | c0: 100%, c1: 50% |"));
         assert!(md.contains("| pilqr | 8.00 | 0.00 | 2.00 | 0.00 | 0.00 | 25.0% |"));
+        assert!(!md.contains("held-out"));
+    }
+
+    #[test]
+    fn held_out_rows_get_their_own_columns() {
+        let mut rows = vec![
+            row("mdgps-pilqr", 0, 0, 0, 2.0),
+            row("mdgps-pilqr", 0, 1, 0, 0.5),
+        ];
+        for (it, d) in [(0, 0.3), (1, 0.01)] {
+            let mut t = row("mdgps-pilqr", 0, it, 5, 0.2);
+            t.split = Split::Test;
+            t.success_rate = if d < 0.03 { 1.0 } else { 0.0 };
+            t.metric = Some(d);
+            rows.push(t);
+        }
+        let s = summarise(&rows);
+        assert_eq!(s[0].final_cost, 0.5); // held-out rows are not training costs
+        assert_eq!(
+            s[0].held_out,
+            Some(HeldOut {
+                success: 1.0,
+                metric: 0.01
+            })
+        );
+        let md = markdown(&s);
+        assert!(md.contains("| 100% | 0.0100 |"), "{md}");
     }
 }

@@ -8,8 +8,9 @@
 use std::cell::RefCell;
 use std::time::Instant;
 
-use pilqr_core::{RunSeed, Task};
+use pilqr_core::{RunSeed, Split, Task};
 use pilqr_dynamics::DynamicsFitter;
+use pilqr_mdgps::LocalMethod;
 use pilqr_trajopt::driver::{Algorithm, IterationMetrics, TrajOpt};
 
 use crate::error::CliError;
@@ -20,12 +21,13 @@ use crate::metrics_log::{MetricsRow, TimeSplit};
 use crate::progress::Progress;
 use crate::runner::{Job, Trainer};
 
-/// The algorithm of the trajopt driver that implements `method`.
+/// The algorithm of the trajopt driver that implements `method` (for an MDGPS method: its
+/// local method).
 pub fn algorithm(method: Method) -> Algorithm {
-    match method {
-        Method::Pilqr => Algorithm::Pilqr,
-        Method::LqrFlm => Algorithm::LqrFlm,
-        Method::Pi2 => Algorithm::Pi2,
+    match method.local() {
+        LocalMethod::Pilqr => Algorithm::Pilqr,
+        LocalMethod::LqrFlm => Algorithm::LqrFlm,
+        LocalMethod::Pi2 => Algorithm::Pi2,
     }
 }
 
@@ -35,6 +37,7 @@ pub type TrajOptState = TrajOpt<DynamicsFitter>;
 /// Trains local controllers with pilqr-trajopt.
 pub struct TrajOptTrainer {
     experiment: Experiment,
+    samples: usize,
     conditions: Vec<usize>,
     condition_names: Vec<String>,
     task: RefCell<Box<dyn Task>>,
@@ -59,6 +62,7 @@ impl TrajOptTrainer {
         let names = task.conditions();
         let condition_names = conditions.iter().map(|&c| names[c].name.clone()).collect();
         Ok(TrajOptTrainer {
+            samples: experiment.samples(),
             experiment,
             conditions,
             condition_names,
@@ -79,7 +83,7 @@ impl TrajOptTrainer {
             iteration: m.iteration,
             condition: m.condition,
             condition_name: self.condition_names[index].clone(),
-            samples: (m.iteration + 1) * self.experiment.trajopt.samples,
+            samples: (m.iteration + 1) * self.samples,
             mean_cost: m.mean_cost,
             std_cost: m.std_cost,
             success_rate: 0.0,
@@ -94,6 +98,8 @@ impl TrajOptTrainer {
                 update: m.times.update,
                 nn: 0.0,
             },
+            split: Split::Train,
+            metric: None,
         }
     }
 }
@@ -103,7 +109,7 @@ impl Trainer for TrajOptTrainer {
     const KIND: &'static str = "pilqr-trajopt/1";
 
     fn start(&self, method: Method, seed: u64) -> Result<TrajOptState, CliError> {
-        let mut config = self.experiment.trajopt.clone();
+        let mut config = self.experiment.trajopt_config();
         config.algorithm = algorithm(method);
         let mut task = self.task.borrow_mut();
         TrajOpt::new(
@@ -151,12 +157,13 @@ impl Trainer for TrajOptTrainer {
             })?;
             row.time.physics += clock.elapsed().as_secs_f64();
             row.success_rate = eval.success_rate();
+            row.metric = Some(eval.mean_metric());
             rows.push(row);
         }
         Ok(rows)
     }
 
     fn rollouts_per_iteration(&self) -> usize {
-        self.experiment.trajopt.samples * self.conditions.len()
+        self.samples * self.conditions.len()
     }
 }

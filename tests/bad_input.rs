@@ -204,7 +204,7 @@ fn finished_runs_evaluate_and_render() {
     assert!(table.contains("| pilqr | 3 | start-1 |"), "{table}");
 
     let out = run(&["eval", dir.to_str().unwrap(), "--conditions", "test"]);
-    assert_bad_input(&out, &["not available yet", "MDGPS"]);
+    assert_bad_input(&out, &["held-out conditions need a global policy", "mdgps"]);
 
     let out = run(&[
         "render",

@@ -1,7 +1,8 @@
 //! A `pilqr train` killed with SIGKILL in the middle of an iteration and continued with
 //! `pilqr resume` ends bit-identical to an uninterrupted run with the same seed: same metrics
 //! (wall times aside) and byte-identical checkpoints (controllers, dynamics buffers, step
-//! multipliers, η, RNG-derived state).
+//! multipliers, η, RNG-derived state; for MDGPS also the network's weights, its observation
+//! normalisation and the policy priors).
 
 mod common;
 
@@ -9,11 +10,8 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Scratch, pilqr, point_mass_config, run};
+use common::{Scratch, pilqr, point_mass_config, point_mass_mdgps_config, run};
 use pilqr::metrics_log::{MetricsRow, read_jsonl};
-
-const ITERATIONS: usize = 6;
-const CONDITIONS: usize = 2;
 
 fn rows_without_times(dir: &Path) -> Vec<MetricsRow> {
     read_jsonl(&dir.join("metrics.jsonl"))
@@ -32,8 +30,33 @@ fn complete_rows(dir: &Path) -> usize {
 
 #[test]
 fn a_killed_run_resumes_bit_identically() {
-    let scratch = Scratch::new("kill");
-    let config = scratch.write("pm.toml", &point_mass_config(CONDITIONS, ITERATIONS));
+    kill_and_resume("kill", &point_mass_config(2, 6), 6, 2, "pilqr-seed3.ckpt");
+}
+
+#[test]
+fn a_killed_mdgps_run_resumes_bit_identically() {
+    // 2 training rows and 1 held-out row per iteration.
+    kill_and_resume(
+        "kill-mdgps",
+        &point_mass_mdgps_config("pilqr", 5),
+        5,
+        3,
+        "mdgps-pilqr-seed3.ckpt",
+    );
+}
+
+/// Train `config` for `iterations` iterations (writing `rows_per_iteration` metrics rows each)
+/// once uninterrupted and once killed after two iterations and resumed; compare the metrics
+/// and the final checkpoint `checkpoint`.
+fn kill_and_resume(
+    label: &str,
+    config: &str,
+    iterations: usize,
+    rows_per_iteration: usize,
+    checkpoint: &str,
+) {
+    let scratch = Scratch::new(label);
+    let config = scratch.write("pm.toml", config);
     let config = config.to_str().unwrap();
 
     // The reference: never interrupted.
@@ -52,7 +75,7 @@ fn a_killed_run_resumes_bit_identically() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let iteration_time = clock.elapsed() / ITERATIONS as u32;
+    let iteration_time = clock.elapsed() / iterations as u32;
 
     // The victim: killed once two iterations are written, about half an iteration later.
     let cut = scratch.path().join("cut");
@@ -70,7 +93,7 @@ fn a_killed_run_resumes_bit_identically() {
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(300);
-    while complete_rows(&cut) < 2 * CONDITIONS {
+    while complete_rows(&cut) < 2 * rows_per_iteration {
         assert!(Instant::now() < deadline, "the run did not progress");
         assert!(
             child.try_wait().unwrap().is_none(),
@@ -83,7 +106,7 @@ fn a_killed_run_resumes_bit_identically() {
     child.wait().unwrap();
     let rows_at_kill = complete_rows(&cut);
     assert!(
-        rows_at_kill < ITERATIONS * CONDITIONS,
+        rows_at_kill < iterations * rows_per_iteration,
         "the run finished before the kill ({rows_at_kill} rows)"
     );
 
@@ -95,14 +118,14 @@ fn a_killed_run_resumes_bit_identically() {
     );
 
     let expected = rows_without_times(&whole);
-    assert_eq!(expected.len(), ITERATIONS * CONDITIONS);
+    assert_eq!(expected.len(), iterations * rows_per_iteration);
     let got = rows_without_times(&cut);
     assert_eq!(got.len(), expected.len());
     for (a, b) in got.iter().zip(&expected) {
         assert_eq!(a, b);
         assert_eq!(a.mean_cost.to_bits(), b.mean_cost.to_bits());
     }
-    let ckpt = |d: &Path| fs::read(d.join("checkpoints").join("pilqr-seed3.ckpt")).unwrap();
+    let ckpt = |d: &Path| fs::read(d.join("checkpoints").join(checkpoint)).unwrap();
     assert!(ckpt(&whole) == ckpt(&cut), "final checkpoints differ");
     assert_eq!(
         fs::read_to_string(whole.join("config.toml")).unwrap(),

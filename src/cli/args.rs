@@ -63,6 +63,16 @@ run is bit-identical to one that was never interrupted."
     #[command(after_long_help = "Example:\n  pilqr render runs/gripper_pusher --condition 3 --gif")]
     Render(RenderArgs),
 
+    /// Reproduce the paper: run every experiment of a plan and write results.md.
+    #[command(
+        after_long_help = "Example:\n  pilqr reproduce --quick\n\nRuns every row of \
+experiments/reproduce.toml (the paper's comparisons) with `compare`, into runs/reproduce/<name> \
+(resumed when interrupted), then writes docs/results.md with a table per experiment, the plots \
+(docs/results/<name>/, SVG and PNG) and a render of each method's final behaviour. --quick uses \
+one seed and fewer iterations and writes docs/results-quick.md."
+    )]
+    Reproduce(ReproduceArgs),
+
     /// List tasks, algorithms and the shipped experiments.
     #[command(after_long_help = "Example:\n  pilqr list")]
     List,
@@ -110,6 +120,26 @@ pub struct ResumeArgs {
     /// The run directory of the interrupted run.
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
+}
+
+/// Options of `pilqr reproduce`.
+#[derive(Debug, Args)]
+pub struct ReproduceArgs {
+    /// The plan: which experiments, what the paper saw, quick settings.
+    #[arg(long, value_name = "FILE", default_value = crate::cli::reproduce::DEFAULT_PLAN)]
+    pub plan: PathBuf,
+
+    /// One seed and each experiment's `quick_iterations` (minutes instead of an hour).
+    #[arg(long)]
+    pub quick: bool,
+
+    /// Where the runs go (default: runs/reproduce, or runs/reproduce-quick).
+    #[arg(long, value_name = "DIR")]
+    pub runs: Option<PathBuf>,
+
+    /// Where results.md and its plots and renders go.
+    #[arg(long, value_name = "DIR", default_value = "docs")]
+    pub results: PathBuf,
 }
 
 /// Which conditions to evaluate.

@@ -1,42 +1,47 @@
-//! `pilqr eval`: success rate and cost of a run's saved controllers.
+//! `pilqr eval`: success rate and cost of a run's saved controllers or network.
 
 use std::fmt::Write;
 
-use pilqr_core::{RunSeed, Split, Task};
+use pilqr_core::{RunSeed, Task};
 
 use crate::cli::args::{ConditionSet, EvalArgs};
 use crate::cli::session::Session;
 use crate::error::CliError;
 use crate::evaluation::noisy_rollouts;
+use crate::method::Family;
 use crate::progress::OutputMode;
 
-/// `pilqr eval`: roll out every job's controllers `--rollouts` times per condition (noise streams
-/// independent of training) and print a table; it is also saved as `eval-<set>.md`.
-pub fn eval(args: &EvalArgs, mode: OutputMode) -> Result<(), CliError> {
-    let (session, mut task) = Session::open(&args.dir)?;
-    let wanted = match args.conditions {
-        ConditionSet::Train => Split::Train,
-        ConditionSet::Test => Split::Test,
-    };
-    let all = task.conditions().to_vec();
-    let conditions: Vec<usize> = session
-        .conditions
-        .iter()
-        .copied()
-        .filter(|&c| all[c].split == wanted)
-        .collect();
-    if conditions.is_empty() {
-        let held_out = all.iter().filter(|c| c.split == Split::Test).count();
-        return Err(CliError::NotAvailable {
+/// The conditions `pilqr eval --conditions <set>` evaluates in `session`.
+fn conditions_of(session: &Session, set: ConditionSet) -> Result<Vec<usize>, CliError> {
+    match (set, session.family()) {
+        (ConditionSet::Train, _) => Ok(session.conditions.train.clone()),
+        (ConditionSet::Test, Family::Mdgps) if !session.conditions.test.is_empty() => {
+            Ok(session.conditions.test.clone())
+        }
+        (ConditionSet::Test, Family::Mdgps) => Err(CliError::NotAvailable {
             command: "eval",
             missing: format!(
-                "this run trained local controllers for {} condition(s) of split {:?}; the task's {} held-out condition(s) need a global policy (MDGPS), which this build cannot train yet",
-                session.conditions.len(),
-                Split::Train,
-                held_out
+                "{}: this run has no held-out conditions (its task has no test conditions and test_conditions is empty)",
+                session.dir.root().display()
             ),
-        });
+        }),
+        (ConditionSet::Test, Family::Trajopt) => Err(CliError::NotAvailable {
+            command: "eval",
+            missing: format!(
+                "{}: this run trained local controllers, which exist for the trained conditions only; held-out conditions need a global policy (an experiment with algorithm = \"mdgps\")",
+                session.dir.root().display()
+            ),
+        }),
     }
+}
+
+/// `pilqr eval`: roll out every job's controllers (or network, with its covariance)
+/// `--rollouts` times per condition (noise streams independent of training) and print a table;
+/// it is also saved as `eval-<set>.md`.
+pub fn eval(args: &EvalArgs, mode: OutputMode) -> Result<(), CliError> {
+    let (session, mut task) = Session::open(&args.dir)?;
+    let all = task.conditions().to_vec();
+    let conditions = conditions_of(&session, args.conditions)?;
     let mut table = String::new();
     let _ = writeln!(
         table,
@@ -46,12 +51,13 @@ pub fn eval(args: &EvalArgs, mode: OutputMode) -> Result<(), CliError> {
     for &job in &session.jobs {
         let state = session.state(job)?;
         for &c in &conditions {
-            let index = session
-                .conditions
-                .iter()
-                .position(|&d| d == c)
-                .unwrap_or_default();
-            let policy = &state.conditions()[index].policy;
+            let policy =
+                state
+                    .noisy_policy(&session.conditions, c)
+                    .ok_or_else(|| CliError::Run {
+                        context: format!("eval {}", job.label()),
+                        message: format!("no policy for condition {}", all[c].name),
+                    })?;
             let t: &mut dyn Task = task.as_mut();
             let ev = noisy_rollouts(t, policy, c, args.rollouts as usize, RunSeed::new(job.seed))
                 .map_err(|e| CliError::Run {

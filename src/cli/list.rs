@@ -73,7 +73,7 @@ pub fn listing(experiments: &Path) -> String {
                         .collect::<Vec<_>>()
                         .join(","),
                     e.iterations,
-                    e.trajopt.samples,
+                    e.samples(),
                     e.description
                 );
             }

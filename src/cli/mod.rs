@@ -5,6 +5,7 @@ pub mod eval;
 pub mod list;
 pub mod render;
 pub mod report;
+pub mod reproduce;
 pub mod session;
 pub mod train;
 
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Resume(a) => train::resume(a, mode),
         Command::Eval(a) => eval::eval(a, mode),
         Command::Render(a) => render::render(a, mode),
+        Command::Reproduce(a) => reproduce::reproduce(a, mode),
         Command::List => list::list(),
     }
 }

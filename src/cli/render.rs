@@ -1,4 +1,5 @@
-//! `pilqr render`: roll out the saved controllers' means and draw them.
+//! `pilqr render`: roll out the saved controllers' means (or the MDGPS network's mean action)
+//! and draw them.
 
 use std::path::PathBuf;
 
@@ -7,7 +8,8 @@ use pilqr_core::Task;
 use crate::cli::args::{RenderArgs, RenderFormat};
 use crate::cli::session::Session;
 use crate::error::CliError;
-use crate::evaluation::mean_rollout;
+use crate::evaluation::single_rollout;
+use crate::method::Family;
 use crate::progress::OutputMode;
 use crate::runner::Job;
 
@@ -17,8 +19,8 @@ const GIF_STRIDE: usize = 2;
 /// Frames of a PNG strip.
 const STRIP_FRAMES: usize = 8;
 
-/// Render the mean rollout of `job`'s controller from each of `conditions` (indices into the
-/// task) into the run's `renders/` directory; returns the files written.
+/// Render the mean rollout of `job`'s controller (or network) from each of `conditions`
+/// (indices into the task) into the run's `renders/` directory; returns the files written.
 pub fn render_job(
     session: &Session,
     job: Job,
@@ -36,15 +38,12 @@ pub fn render_job(
             context: format!("render {}, condition {}", job.label(), names[condition]),
             message,
         };
-        let index = session
-            .conditions
-            .iter()
-            .position(|&c| c == condition)
+        let policy = state
+            .mean_policy(&session.conditions, condition)
             .ok_or_else(|| fail("this run did not train that condition".into()))?;
-        let policy = &state.conditions()[index].policy;
         let rollout = {
             let t: &mut dyn Task = task.as_mut();
-            mean_rollout(t, policy, condition).map_err(|e| fail(e.to_string()))?
+            single_rollout(t, policy.as_ref(), condition).map_err(|e| fail(e.to_string()))?
         };
         let states = rollout.batch.x_all();
         let stem = format!(
@@ -99,26 +98,30 @@ pub fn render(args: &RenderArgs, mode: OutputMode) -> Result<(), CliError> {
     } else {
         RenderFormat::Gif
     };
+    let evaluable = session.evaluable();
     let conditions: Vec<usize> = match &args.condition {
-        None => session.conditions.clone(),
+        None => evaluable.clone(),
         Some(c) => {
             let all = task.conditions();
             let index = match c.parse::<usize>() {
                 Ok(i) => Some(i),
                 Err(_) => all.iter().position(|d| &d.name == c),
             };
-            match index.filter(|i| session.conditions.contains(i)) {
+            match index.filter(|i| evaluable.contains(i)) {
                 Some(i) => vec![i],
                 None => {
-                    let trained: Vec<String> = session
-                        .conditions
+                    let trained: Vec<String> = evaluable
                         .iter()
                         .map(|&i| format!("{i} ({})", all[i].name))
                         .collect();
+                    let what = match session.family() {
+                        Family::Trajopt => "trained",
+                        Family::Mdgps => "trained or held out",
+                    };
                     return Err(CliError::Argument {
                         argument: "--condition",
                         message: format!(
-                            "{c:?} is not a condition this run trained (trained: {})",
+                            "{c:?} is not a condition this run {what} ({what}: {})",
                             trained.join(", ")
                         ),
                     });

@@ -1,7 +1,10 @@
-//! The end of a run: the summary table (terminal and `summary.md`), the plots and the renders of
-//! the final controllers.
+//! The end of a run: the summary table (terminal and `summary.md`), the plots (training
+//! conditions; for MDGPS also the held-out ones) and the renders of the final controllers or
+//! network.
 
 use std::path::PathBuf;
+
+use pilqr_core::Split;
 
 use crate::cli::args::RenderFormat;
 use crate::cli::render::render_job;
@@ -23,7 +26,12 @@ pub fn finish_run(
     let table = markdown(&summarise(rows));
     let summary = format!(
         "# {}\n\n{}\n\ntask `{}`, {} iteration(s) × {} samples per condition\n\n{}",
-        e.name, e.description, e.task, e.iterations, e.trajopt.samples, table
+        e.name,
+        e.description,
+        e.task,
+        e.iterations,
+        e.samples(),
+        table
     );
     session
         .dir
@@ -31,13 +39,31 @@ pub fn finish_run(
     println!("\n{table}");
 
     let mut plots: Vec<PathBuf> = Vec::new();
-    for (metric, stem) in [(Metric::Cost, "cost"), (Metric::SuccessRate, "success")] {
-        let curves = curves_from_metrics(rows, metric);
-        let title = format!("{} ({}): {}", e.name, e.task, metric.label());
+    let split = |split: Split| -> Vec<MetricsRow> {
+        rows.iter().filter(|r| r.split == split).cloned().collect()
+    };
+    let (train, test) = (split(Split::Train), split(Split::Test));
+    let mut figures = vec![
+        (&train, Metric::Cost, "cost", ""),
+        (&train, Metric::SuccessRate, "success", ""),
+    ];
+    if !test.is_empty() {
+        figures.extend([
+            (&test, Metric::Cost, "test-cost", "held-out "),
+            (&test, Metric::SuccessRate, "test-success", "held-out "),
+            (&test, Metric::SuccessMetric, "test-metric", "held-out "),
+        ]);
+    }
+    for (data, metric, stem, prefix) in figures {
+        let curves = curves_from_metrics(data, metric);
+        if curves.is_empty() {
+            continue;
+        }
+        let title = format!("{} ({}): {prefix}{}", e.name, e.task, metric.label());
         let written = plot_curves(
             &session.dir.plots_dir().join(stem),
             &title,
-            metric.label(),
+            &format!("{prefix}{}", metric.label()),
             &curves,
         )?;
         plots.extend(written);
@@ -57,7 +83,7 @@ pub fn finish_run(
                 method: job.method,
                 seed: job.seed,
             },
-            &session.conditions,
+            &session.evaluable(),
             RenderFormat::Gif,
         )?);
     }

@@ -1,16 +1,20 @@
 //! What every command that works on a run needs: the experiment, its task, the run directory,
-//! the jobs and the fingerprint of the resolved config.
+//! the jobs and the fingerprint of the resolved config; and the saved state of a job, whichever
+//! family of methods made it.
 
 use std::path::{Path, PathBuf};
 
-use pilqr_core::Task;
+use pilqr_core::{Policy, Task};
+use pilqr_mdgps::MeanAction;
 
 use crate::checksum::crc32;
 use crate::error::CliError;
-use crate::experiment::ExperimentFile;
-use crate::method::Method;
+use crate::evaluation::MeanPolicy;
+use crate::experiment::{ExperimentFile, RunConditions};
+use crate::mdgps_trainer::{MdgpsState, MdgpsTrainer};
+use crate::method::{Family, Method};
 use crate::run_dir::RunDir;
-use crate::runner::{Job, load_job};
+use crate::runner::{Job, Trainer, load_job};
 use crate::trajopt_trainer::{TrajOptState, TrajOptTrainer};
 
 /// The task an experiment names; an unknown name is an error on the `task` field.
@@ -25,8 +29,8 @@ pub struct Session {
     pub dir: RunDir,
     /// The resolved experiment (the directory's `config.toml`).
     pub file: ExperimentFile,
-    /// Condition indices trained on.
-    pub conditions: Vec<usize>,
+    /// Conditions trained on and held out.
+    pub conditions: RunConditions,
     /// (method, seed) pairs, methods outermost.
     pub jobs: Vec<Job>,
     /// CRC-32 of `config.toml`'s text, stored in every checkpoint.
@@ -41,13 +45,56 @@ pub fn jobs(methods: &[Method], seeds: &[u64]) -> Vec<Job> {
         .collect()
 }
 
+/// The saved state of one job.
+pub enum JobState {
+    /// Local controllers (trajectory optimisation).
+    Local(Box<TrajOptState>),
+    /// A global policy (MDGPS).
+    Global(Box<MdgpsState>),
+}
+
+impl JobState {
+    /// The noise-free behaviour of the job on `condition`: the local controller's mean (trained
+    /// conditions only) or the network's mean action (any condition). `None` when the job has
+    /// no policy for that condition.
+    pub fn mean_policy<'a>(
+        &'a self,
+        conditions: &RunConditions,
+        condition: usize,
+    ) -> Option<Box<dyn Policy + 'a>> {
+        match self {
+            JobState::Local(s) => {
+                let index = conditions.train.iter().position(|&c| c == condition)?;
+                Some(Box::new(MeanPolicy(&s.conditions()[index].policy)))
+            }
+            JobState::Global(s) => Some(Box::new(MeanAction(s.policy()))),
+        }
+    }
+
+    /// The stochastic policy of the job on `condition` (the local controller, or the network
+    /// with its covariance `Σ_π`); `None` as for [`JobState::mean_policy`].
+    pub fn noisy_policy(
+        &self,
+        conditions: &RunConditions,
+        condition: usize,
+    ) -> Option<&dyn Policy> {
+        match self {
+            JobState::Local(s) => {
+                let index = conditions.train.iter().position(|&c| c == condition)?;
+                Some(&s.conditions()[index].policy)
+            }
+            JobState::Global(s) => Some(s.policy()),
+        }
+    }
+}
+
 impl Session {
     /// Start a new run in `out` from a validated experiment: create the directory (refusing one
     /// that holds anything) and write the resolved config. Returns the session and the task.
     pub fn create(
         file: &ExperimentFile,
         task: &dyn Task,
-        conditions: Vec<usize>,
+        conditions: RunConditions,
         methods: &[Method],
         seeds: &[u64],
         out: &Path,
@@ -87,14 +134,37 @@ impl Session {
         Ok((session, task))
     }
 
-    /// The trainer of this run, driving `task`.
-    pub fn trainer(&self, task: Box<dyn Task>) -> Result<TrajOptTrainer, CliError> {
-        TrajOptTrainer::new(self.file.experiment.clone(), self.conditions.clone(), task)
+    /// Whether the run trains local controllers or a global policy.
+    pub fn family(&self) -> Family {
+        self.file.experiment.family()
     }
 
-    /// The saved state of `job`; an error when it has no checkpoint yet.
-    pub fn state(&self, job: Job) -> Result<TrajOptState, CliError> {
-        load_job::<TrajOptTrainer>(&self.dir, job, self.digest)?.ok_or_else(|| CliError::Argument {
+    /// The trajectory-optimisation trainer of this run, driving `task`.
+    pub fn trajopt_trainer(&self, task: Box<dyn Task>) -> Result<TrajOptTrainer, CliError> {
+        TrajOptTrainer::new(
+            self.file.experiment.clone(),
+            self.conditions.train.clone(),
+            task,
+        )
+    }
+
+    /// The MDGPS trainer of this run, driving `task`.
+    pub fn mdgps_trainer(&self, task: Box<dyn Task>) -> Result<MdgpsTrainer, CliError> {
+        MdgpsTrainer::new(self.file.experiment.clone(), self.conditions.clone(), task)
+    }
+
+    /// Conditions the run can be evaluated on: the trained ones, and for MDGPS the held-out
+    /// ones.
+    pub fn evaluable(&self) -> Vec<usize> {
+        let mut all = self.conditions.train.clone();
+        if self.family() == Family::Mdgps {
+            all.extend(&self.conditions.test);
+        }
+        all
+    }
+
+    fn saved<T: Trainer>(&self, job: Job) -> Result<T::State, CliError> {
+        load_job::<T>(&self.dir, job, self.digest)?.ok_or_else(|| CliError::Argument {
             argument: "DIR",
             message: format!(
                 "{}: {} has no checkpoint yet (run `pilqr resume {}` first)",
@@ -102,6 +172,14 @@ impl Session {
                 job.label(),
                 self.dir.root().display()
             ),
+        })
+    }
+
+    /// The saved state of `job`; an error when it has no checkpoint yet.
+    pub fn state(&self, job: Job) -> Result<JobState, CliError> {
+        Ok(match job.method.family() {
+            Family::Trajopt => JobState::Local(Box::new(self.saved::<TrajOptTrainer>(job)?)),
+            Family::Mdgps => JobState::Global(Box::new(self.saved::<MdgpsTrainer>(job)?)),
         })
     }
 

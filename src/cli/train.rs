@@ -1,20 +1,45 @@
 //! `pilqr train`, `pilqr compare` and `pilqr resume`.
+//!
+//! A run of MDGPS methods needs libtorch for its S-steps. Before anything is written, the
+//! command checks that libtorch computes in this process ([`pilqr_mdgps::check_torch`]); the
+//! `*_with` variants take that check as an argument so that its failure path is testable.
+
+use pilqr_mdgps::TorchUnavailable;
 
 use crate::cli::args::{CompareArgs, ResumeArgs, TrainArgs};
 use crate::cli::report::finish_run;
 use crate::cli::session::{Session, open_task};
 use crate::error::CliError;
 use crate::experiment::ExperimentFile;
-use crate::method::Method;
+use crate::method::{Family, Method};
+use crate::metrics_log::MetricsRow;
 use crate::progress::OutputMode;
 use crate::runner::run_jobs;
 
+/// The check that libtorch works, run before an MDGPS run starts.
+pub type TorchProbe = fn() -> Result<(), TorchUnavailable>;
+
+/// Fail with a clear message, before anything is written, when `family` needs libtorch and
+/// `probe` says it does not work.
+pub fn require_torch(family: Family, probe: TorchProbe) -> Result<(), CliError> {
+    match family {
+        Family::Trajopt => Ok(()),
+        Family::Mdgps => probe().map_err(CliError::from),
+    }
+}
+
 /// `pilqr train`: the experiment's first method, one seed.
 pub fn train(args: &TrainArgs, mode: OutputMode) -> Result<(), CliError> {
+    train_with(args, mode, pilqr_mdgps::check_torch)
+}
+
+/// [`train`] with the libtorch check `probe`.
+pub fn train_with(args: &TrainArgs, mode: OutputMode, probe: TorchProbe) -> Result<(), CliError> {
     let file = ExperimentFile::load(&args.config)?;
     let task = open_task(&file)?;
     let conditions = file.validate(task.as_ref())?;
     let e = &file.experiment;
+    require_torch(e.family(), probe)?;
     let method = e.methods[0];
     let seed = args.seed.unwrap_or(e.seeds[0]);
     let out = args
@@ -22,7 +47,7 @@ pub fn train(args: &TrainArgs, mode: OutputMode) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| Session::default_dir(&file, ""));
     let session = Session::create(&file, task.as_ref(), conditions, &[method], &[seed], &out)?;
-    execute(&session, task, mode, false)
+    execute(&session, task, mode, false).map(drop)
 }
 
 /// `pilqr compare`: several methods and seeds, same task, budget and settings.
@@ -48,6 +73,21 @@ pub fn compare(args: &CompareArgs, mode: OutputMode) -> Result<(), CliError> {
                     message: format!("lists {m} twice"),
                 });
             }
+            if m.family() != e.family() {
+                return Err(CliError::Argument {
+                    argument: "--methods",
+                    message: format!(
+                        "{m} does not apply to {} (algorithm = \"{}\"); its methods are {}",
+                        file.path.display(),
+                        e.family(),
+                        Method::defaults(e.family())
+                            .iter()
+                            .map(|m| m.name())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                });
+            }
             out.push(m);
         }
         out
@@ -65,37 +105,46 @@ pub fn compare(args: &CompareArgs, mode: OutputMode) -> Result<(), CliError> {
         }
         args.seeds.clone()
     };
+    require_torch(e.family(), pilqr_mdgps::check_torch)?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| Session::default_dir(&file, "-compare"));
     let session = Session::create(&file, task.as_ref(), conditions, &methods, &seeds, &out)?;
-    execute(&session, task, mode, false)
+    execute(&session, task, mode, false).map(drop)
 }
 
 /// `pilqr resume`: continue every job of a run from its last checkpoint.
 pub fn resume(args: &ResumeArgs, mode: OutputMode) -> Result<(), CliError> {
     let (session, task) = Session::open(&args.dir)?;
-    execute(&session, task, mode, true)
+    require_torch(session.family(), pilqr_mdgps::check_torch)?;
+    execute(&session, task, mode, true).map(drop)
 }
 
-fn execute(
+/// Run (or, with `resume`, continue) every job of `session`, then write the summary, plots and
+/// renders. Returns all metrics rows of the run.
+pub(crate) fn execute(
     session: &Session,
     task: Box<dyn pilqr_core::Task>,
     mode: OutputMode,
     resume: bool,
-) -> Result<(), CliError> {
+) -> Result<Vec<MetricsRow>, CliError> {
+    let e = &session.file.experiment;
     if mode != OutputMode::Quiet {
-        let e = &session.file.experiment;
+        let held_out = if session.conditions.test.is_empty() {
+            String::new()
+        } else {
+            format!(", {} held out", session.conditions.test.len())
+        };
         println!(
-            "{} {} in {}: task {}, {} condition(s), {} iteration(s) × {} samples, jobs: {}",
+            "{} {} in {}: task {}, {} condition(s){held_out}, {} iteration(s) × {} samples, jobs: {}",
             if resume { "resuming" } else { "running" },
             e.name,
             session.dir.root().display(),
             e.task,
-            session.conditions.len(),
+            session.conditions.train.len(),
             e.iterations,
-            e.trajopt.samples,
+            e.samples(),
             session
                 .jobs
                 .iter()
@@ -104,15 +153,60 @@ fn execute(
                 .join(", ")
         );
     }
-    let trainer = session.trainer(task)?;
-    let rows = run_jobs(
-        &trainer,
-        &session.dir,
-        session.digest,
-        &session.jobs,
-        session.file.experiment.iterations,
-        mode,
-        resume,
-    )?;
-    finish_run(session, &rows, mode)
+    let (dir, digest, jobs, iterations) =
+        (&session.dir, session.digest, &session.jobs, e.iterations);
+    let rows = match session.family() {
+        Family::Trajopt => {
+            let trainer = session.trajopt_trainer(task)?;
+            run_jobs(&trainer, dir, digest, jobs, iterations, mode, resume)?
+        }
+        Family::Mdgps => {
+            let trainer = session.mdgps_trainer(task)?;
+            run_jobs(&trainer, dir, digest, jobs, iterations, mode, resume)?
+        }
+    };
+    finish_run(session, &rows, mode)?;
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_dir::TestDir;
+
+    fn no_torch() -> Result<(), TorchUnavailable> {
+        Err(TorchUnavailable {
+            reason: "libtorch_cpu.so could not be loaded (simulated)".into(),
+        })
+    }
+
+    fn must_not_be_called() -> Result<(), TorchUnavailable> {
+        panic!("a trajectory-optimisation run must not need libtorch")
+    }
+
+    #[test]
+    fn an_mdgps_config_without_libtorch_fails_at_start_and_writes_nothing() {
+        let tmp = TestDir::new("no-torch");
+        let config = tmp.path().join("e.toml");
+        std::fs::write(
+            &config,
+            "name = \"pm\"\ntask = \"point-mass\"\nalgorithm = \"mdgps\"\nlocal = \"lqr-flm\"\n",
+        )
+        .unwrap();
+        let out = tmp.path().join("run");
+        let args = TrainArgs {
+            config,
+            seed: None,
+            out: Some(out.clone()),
+        };
+        let err = train_with(&args, OutputMode::Quiet, no_torch).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let msg = err.to_string();
+        assert!(msg.contains("scripts/with-libtorch"), "{msg}");
+        assert!(msg.contains("simulated"), "{msg}");
+        assert!(!msg.contains('\n'));
+        assert!(!out.exists(), "a run directory was created");
+        assert!(require_torch(Family::Trajopt, must_not_be_called).is_ok());
+        assert!(require_torch(Family::Mdgps, pilqr_mdgps::check_torch).is_ok());
+    }
 }

@@ -65,6 +65,24 @@ pub fn point_mass_config(conditions: usize, iterations: usize) -> String {
     )
 }
 
+/// A tiny MDGPS point-mass experiment (seconds per iteration): `local` as the local method
+/// (or, with `methods`, every MDGPS method), training starts 0 and 1, held-out start 4, a
+/// 16×16 network.
+pub fn point_mass_mdgps_config(local: &str, iterations: usize) -> String {
+    let methods = if local == "all" {
+        "methods = [\"mdgps-pilqr\", \"mdgps-lqr-flm\", \"mdgps-pi2\"]".to_string()
+    } else {
+        format!("local = \"{local}\"")
+    };
+    format!(
+        "name = \"pm-mdgps\"\ntask = \"point-mass\"\nalgorithm = \"mdgps\"\n{methods}\n\
+         conditions = [\"start-0\", \"start-1\"]\ntest_conditions = [\"start-4\"]\n\
+         seeds = [3]\niterations = {iterations}\n\n[mdgps]\nsamples = 4\n\n\
+         [mdgps.pi2]\nkl_threshold = 0.5\n\n[mdgps.network]\nhidden = [16, 16]\n\n\
+         [mdgps.s_step]\niterations = 300\n"
+    )
+}
+
 /// The last line of stderr.
 pub fn last_stderr_line(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr)

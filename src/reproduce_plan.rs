@@ -1,0 +1,147 @@
+//! The plan of `pilqr reproduce`: which experiments reproduce which result of the paper, what
+//! the paper saw, and how to shorten each for `--quick`. Read from a TOML file
+//! (`experiments/reproduce.toml` ships the rows of DESIGN.md §6).
+//!
+//! ```toml
+//! [[experiment]]
+//! config = "gripper_pusher.toml"       # relative to the plan file
+//! paper = "Fig. 3: gripper pusher"
+//! expectation = "PILQR succeeds on all 4 conditions; LQR-FLM and PI2 end clearly worse."
+//! quick_iterations = 8                 # --quick: this many iterations, the first seed only
+//! notes = "what we found, and why it differs from the paper"   # optional
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::config_file::{ConfigError, load_toml};
+
+/// One row of the plan.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanEntry {
+    /// The experiment file, relative to the plan file.
+    pub config: PathBuf,
+    /// The paper's result this experiment stands for (a heading in `results.md`).
+    pub paper: String,
+    /// What the paper observed, i.e. what must hold for the result to reproduce.
+    pub expectation: String,
+    /// Iterations in `--quick` mode (default: the experiment's own count).
+    #[serde(default)]
+    pub quick_iterations: Option<usize>,
+    /// The maintainers' reading of the committed results (optional; printed under the table).
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanFile {
+    experiment: Vec<PlanEntry>,
+}
+
+/// A loaded plan.
+#[derive(Debug, Clone)]
+pub struct ReproducePlan {
+    /// The plan file.
+    pub path: PathBuf,
+    /// Its rows, in order.
+    pub entries: Vec<PlanEntry>,
+}
+
+impl ReproducePlan {
+    /// Read and check `path`: at least one row, every `quick_iterations` ≥ 1 and every
+    /// experiment file present.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let (file, text) = load_toml::<PlanFile>(path)?;
+        if file.experiment.is_empty() {
+            return Err(ConfigError::invalid(
+                path,
+                &text,
+                "experiment",
+                "the plan lists no experiment",
+            ));
+        }
+        let plan = ReproducePlan {
+            path: path.to_path_buf(),
+            entries: file.experiment,
+        };
+        for (i, e) in plan.entries.iter().enumerate() {
+            if e.quick_iterations == Some(0) {
+                return Err(ConfigError::invalid(
+                    path,
+                    &text,
+                    "quick_iterations",
+                    format!("experiment {} ({}): must be at least 1", i + 1, e.paper),
+                ));
+            }
+            let config = plan.config_path(e);
+            if !config.is_file() {
+                return Err(ConfigError::invalid(
+                    path,
+                    &text,
+                    "config",
+                    format!(
+                        "experiment {} ({}): {} does not exist",
+                        i + 1,
+                        e.paper,
+                        config.display()
+                    ),
+                ));
+            }
+        }
+        Ok(plan)
+    }
+
+    /// The experiment file of `entry`, resolved against the plan's directory.
+    pub fn config_path(&self, entry: &PlanEntry) -> PathBuf {
+        self.path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(&entry.config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_dir::TestDir;
+
+    #[test]
+    fn loads_rows_and_rejects_bad_plans() {
+        let tmp = TestDir::new("plan");
+        std::fs::write(tmp.path().join("a.toml"), "name = \"a\"\n").unwrap();
+        let plan = tmp.path().join("plan.toml");
+        std::fs::write(
+            &plan,
+            "[[experiment]]\nconfig = \"a.toml\"\npaper = \"Fig. 1\"\nexpectation = \"works\"\nquick_iterations = 2\n",
+        )
+        .unwrap();
+        let p = ReproducePlan::load(&plan).unwrap();
+        assert_eq!(p.entries.len(), 1);
+        assert_eq!(p.entries[0].quick_iterations, Some(2));
+        assert_eq!(p.config_path(&p.entries[0]), tmp.path().join("a.toml"));
+
+        let cases = [
+            (
+                "[[experiment]]\nconfig = \"missing.toml\"\npaper = \"p\"\nexpectation = \"e\"\n",
+                "does not exist",
+            ),
+            (
+                "[[experiment]]\nconfig = \"a.toml\"\npaper = \"p\"\nexpectation = \"e\"\nquick_iterations = 0\n",
+                "at least 1",
+            ),
+            (
+                "[[experiment]]\nconfig = \"a.toml\"\npaper = \"p\"\nexpectaton = \"e\"\n",
+                "expectaton",
+            ),
+            ("experiment = []\n", "no experiment"),
+        ];
+        for (text, needle) in cases {
+            std::fs::write(&plan, text).unwrap();
+            let err = ReproducePlan::load(&plan).unwrap_err().to_string();
+            assert!(err.contains(needle), "{text}: {err}");
+        }
+    }
+}
