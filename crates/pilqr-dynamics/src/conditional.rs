@@ -6,11 +6,16 @@
 //! `a = [x_t; u_t]`, `b = x_{t+1}`; MDGPS's policy linearisation uses `a = x_t`, `b = μθ(x_t)`.
 
 use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
+use faer::linalg::triangular_solve::{
+    solve_lower_triangular_in_place, solve_upper_triangular_in_place,
+};
+use faer::reborrow::ReborrowMut;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
-use pilqr_linalg::{Cholesky, Jitter, matmul_into, symmetrize};
+use pilqr_linalg::matmul_into;
 use serde::{Deserialize, Serialize};
 
 use crate::error::DynamicsError;
+use crate::llt::LltWork;
 use crate::niw_prior::NiwPrior;
 
 /// The conditional Gaussian `b ~ N(gain · a + offset, covariance)`.
@@ -83,9 +88,15 @@ pub struct ConditionalRegressor {
     b: usize,
     mean: Vec<f64>,
     centered: Mat<f64>,
+    /// Joint covariance; only its lower triangle is used.
     sigma: Mat<f64>,
-    chol: Cholesky,
+    llt: LltWork,
+    /// Cholesky factor of the input block (lower triangle; upper stays 0).
+    l_aa: Mat<f64>,
+    /// `a x b`: `L⁻¹ Σ_ab`, then `Σ_aa⁻¹ Σ_ab = gainᵀ`.
     solved: Mat<f64>,
+    /// Sample-space workspace (no prior, `N ≤ a`), sized for the last `N`.
+    dual: Option<DualWork>,
 }
 
 impl ConditionalRegressor {
@@ -98,8 +109,10 @@ impl ConditionalRegressor {
             mean: vec![0.0; d],
             centered: Mat::zeros(d, 0),
             sigma: Mat::zeros(d, d),
-            chol: Cholesky::with_dim(input_dim),
+            llt: LltWork::new(input_dim),
+            l_aa: Mat::zeros(input_dim, input_dim),
             solved: Mat::zeros(input_dim, output_dim),
+            dual: None,
         }
     }
 
@@ -115,6 +128,10 @@ impl ConditionalRegressor {
 
     /// Fit from `points` (`(a+b) x N`, one point per column) and an optional NIW prior over the
     /// joint `[a; b]`; `ridge` is added to the diagonal of the input block before conditioning.
+    ///
+    /// The input block is conditioned on through one Cholesky factor (no inverse). Without a
+    /// prior, with `ridge > 0` and no more points than inputs (`N ≤ a`), the same conditional
+    /// is computed in the `N`-dimensional sample space (smaller matrices, same formulas).
     ///
     /// Errors: `N = 0`, wrong shapes, non-finite values, or an input block that stays
     /// indefinite even with jitter (only possible with `ridge = 0`).
@@ -174,9 +191,9 @@ impl ConditionalRegressor {
         points: MatRef<'_, f64>,
         prior: Option<PriorRef<'_>>,
         ridge: f64,
-        gain: MatMut<'_, f64>,
+        mut gain: MatMut<'_, f64>,
         offset: &mut [f64],
-        covariance: MatMut<'_, f64>,
+        mut covariance: MatMut<'_, f64>,
     ) -> Result<(), DynamicsError> {
         let d = self.a + self.b;
         if points.nrows() != d {
@@ -223,13 +240,19 @@ impl ConditionalRegressor {
             self.b,
         )?;
 
+        if prior.is_none() && ridge > 0.0 && n <= self.a {
+            self.centre(points);
+            if self.condition_dual(ridge, gain.rb_mut(), offset, covariance.rb_mut())? {
+                return Ok(());
+            }
+        }
         self.moments(points);
         let nf = n as f64;
         match prior {
             None => {
                 let s = 1.0 / nf;
                 for j in 0..d {
-                    for v in self.sigma.col_as_slice_mut(j) {
+                    for v in &mut self.sigma.col_as_slice_mut(j)[j..] {
                         *v *= s;
                     }
                 }
@@ -239,8 +262,14 @@ impl ConditionalRegressor {
         self.condition(ridge, gain, offset, covariance)
     }
 
-    /// `mean` = sample mean; `sigma` = scatter `Σ (y−μ)(y−μ)ᵀ` (both triangles).
+    /// `mean` = sample mean; `sigma` (lower triangle) = scatter `Σ (y−μ)(y−μ)ᵀ`.
     fn moments(&mut self, points: MatRef<'_, f64>) {
+        self.centre(points);
+        scatter_lower(self.sigma.as_mut(), self.centered.as_ref(), false);
+    }
+
+    /// `mean` = sample mean; `centered` = the points minus the mean.
+    fn centre(&mut self, points: MatRef<'_, f64>) {
         let d = points.nrows();
         let n = points.ncols();
         self.mean.iter_mut().for_each(|v| *v = 0.0);
@@ -260,11 +289,77 @@ impl ConditionalRegressor {
                 *c = x - m;
             }
         }
-        scatter_lower(self.sigma.as_mut(), self.centered.as_ref());
-        mirror_lower(self.sigma.as_mut());
     }
 
-    /// Condition the joint Gaussian (`self.mean`, `self.sigma`) on the input block.
+    /// Without a prior and with fewer points than inputs (`N ≤ a`, `ridge > 0`), condition in
+    /// the `N`-dimensional sample space instead (same formulas, smaller matrices): with the
+    /// centred inputs `X` (`a x N`) and outputs `Y` (`b x N`) and `G = XᵀX + N·ridge·I = L Lᵀ`,
+    /// `gain = Y G⁻¹ Xᵀ = Qᵀ P` and `covariance = Σ_bb − gain Σ_ab = ridge · Y G⁻¹ Yᵀ =
+    /// ridge · Qᵀ Q`, where `P = L⁻¹ Xᵀ` and `Q = L⁻¹ Yᵀ` (push-through identity
+    /// `Xᵀ (X Xᵀ + N·ridge·I)⁻¹ = (XᵀX + N·ridge·I)⁻¹ Xᵀ`). The covariance is a product, not a
+    /// difference, so it keeps its accuracy when the residuals are tiny.
+    ///
+    /// Expects `centre` to have run. Returns `Ok(false)` (nothing written) if `G` does not
+    /// factor, which leaves the general path to handle the data.
+    fn condition_dual(
+        &mut self,
+        ridge: f64,
+        mut gain: MatMut<'_, f64>,
+        offset: &mut [f64],
+        mut covariance: MatMut<'_, f64>,
+    ) -> Result<bool, DynamicsError> {
+        let (a, b) = (self.a, self.b);
+        let n = self.centered.ncols();
+        if self.dual.as_ref().is_none_or(|w| w.gram.nrows() != n) {
+            self.dual = Some(DualWork::new(n, a, b));
+        }
+        // `dual` was just ensured to be `Some`.
+        let Some(w) = self.dual.as_mut() else {
+            return Ok(false);
+        };
+        let xt = self.centered.as_ref().subrows(0, a).transpose();
+        scatter_lower(w.gram.as_mut(), xt, false);
+        let shift = n as f64 * ridge;
+        for i in 0..n {
+            w.gram[(i, i)] += shift;
+        }
+        if w.llt.factor(w.gram.as_ref(), w.l.as_mut()) != Some(0.0) {
+            return Ok(false);
+        }
+        // [Pᵀ; Qᵀ] = [X; Y] L⁻ᵀ, solved as L [P Q] = [Xᵀ Yᵀ] on the transposed view of a
+        // contiguous copy of the centred points (no explicit transposition).
+        w.pq_t.copy_from(&self.centered);
+        solve_lower_triangular_in_place(w.l.as_ref(), w.pq_t.as_mut().transpose_mut(), Par::Seq);
+        let (pt, qt) = (w.pq_t.as_ref().subrows(0, a), w.pq_t.as_ref().subrows(a, b));
+        // gain = Qᵀ P = Qᵀ·(Pᵀ)ᵀ; covariance = ridge · Qᵀ Q (lower triangle, then mirrored).
+        matmul_into(gain.rb_mut(), qt, pt.transpose(), 1.0, false);
+        tri_matmul(
+            covariance.rb_mut(),
+            BlockStructure::TriangularLower,
+            Accum::Replace,
+            qt,
+            BlockStructure::Rectangular,
+            qt.transpose(),
+            BlockStructure::Rectangular,
+            ridge,
+            Par::Seq,
+        );
+        mirror_lower(covariance.rb_mut());
+        // offset = μ_b − gain μ_a, column by column of the gain.
+        let (mu_a, mu_b) = self.mean.split_at(a);
+        offset.copy_from_slice(mu_b);
+        for (c, ma) in mu_a.iter().enumerate() {
+            for (o, g) in offset.iter_mut().zip(gain.as_ref().col(c).iter()) {
+                *o -= g * ma;
+            }
+        }
+        check_fit(gain.as_ref(), offset, covariance.as_ref())?;
+        Ok(true)
+    }
+
+    /// Condition the joint Gaussian (`self.mean`, lower triangle of `self.sigma`) on the input
+    /// block, by one Cholesky factor `Σ_aa + ridge·I = L Lᵀ` (no inverse):
+    /// `Z = L⁻¹ Σ_ab`, `covariance = Σ_bb − Zᵀ Z`, `gainᵀ = L⁻ᵀ Z`, `offset = μ_b − gain μ_a`.
     fn condition(
         &mut self,
         ridge: f64,
@@ -276,14 +371,39 @@ impl ConditionalRegressor {
         for i in 0..a {
             self.sigma[(i, i)] += ridge;
         }
-        let (s_aa, s_ab, s_ba, s_bb) = self.sigma.as_ref().split_at(a, a);
-        self.chol.refactor(s_aa, Jitter::default()).map_err(|_| {
-            DynamicsError::NotPositiveDefinite {
+        self.llt
+            .factor(
+                self.sigma.as_ref().submatrix(0, 0, a, a),
+                self.l_aa.as_mut(),
+            )
+            .ok_or(DynamicsError::NotPositiveDefinite {
                 what: "input block of the joint covariance",
-            }
-        })?;
-        self.solved.copy_from(s_ab);
-        self.chol.solve_in_place(self.solved.as_mut());
+            })?;
+        // Σ_ab = Σ_baᵀ, with Σ_ba the (full) block below the input block.
+        self.solved
+            .copy_from(self.sigma.as_ref().submatrix(a, 0, b, a).transpose());
+        solve_lower_triangular_in_place(self.l_aa.as_ref(), self.solved.as_mut(), Par::Seq);
+        // covariance = Σ_bb − Zᵀ Z (lower triangle, then mirrored: exactly symmetric).
+        for j in 0..b {
+            covariance
+                .rb_mut()
+                .col_mut(j)
+                .subrows_mut(j, b - j)
+                .copy_from(self.sigma.col(a + j).subrows(a + j, b - j));
+        }
+        tri_matmul(
+            covariance.rb_mut(),
+            BlockStructure::TriangularLower,
+            Accum::Add,
+            self.solved.transpose(),
+            BlockStructure::Rectangular,
+            self.solved.as_ref(),
+            BlockStructure::Rectangular,
+            -1.0,
+            Par::Seq,
+        );
+        mirror_lower(covariance.rb_mut());
+        solve_upper_triangular_in_place(self.l_aa.transpose(), self.solved.as_mut(), Par::Seq);
         // gain = (Σ_aa⁻¹ Σ_ab)ᵀ
         gain.copy_from(self.solved.transpose());
         // offset = μ_b − F μ_a
@@ -296,21 +416,49 @@ impl ConditionalRegressor {
             }
             *o = s;
         }
-        // covariance = Σ_bb − Σ_ba Σ_aa⁻¹ Σ_ab  (= Σ_bb − F Σ_aa Fᵀ), symmetrised.
-        covariance.copy_from(s_bb);
-        matmul_into(covariance.as_mut(), s_ba, self.solved.as_ref(), -1.0, true);
-        symmetrize(covariance.as_mut());
-        // gain = solvedᵀ: check `solved`, whose columns are contiguous.
-        let finite = (0..b).all(|c| self.solved.col_as_slice(c).iter().all(|v| v.is_finite()))
-            && offset.iter().all(|v| v.is_finite())
-            && (0..b).all(|c| (0..b).all(|r| covariance[(r, c)].is_finite()));
-        if !finite {
-            return Err(DynamicsError::NonFinite {
-                field: "conditional fit (overflow)",
-                index: 0,
-            });
-        }
+        check_fit(gain.as_ref(), offset, covariance.as_ref())
+    }
+}
+
+/// Every output value is finite (an overflow in the data would show here).
+fn check_fit(
+    gain: MatRef<'_, f64>,
+    offset: &[f64],
+    covariance: MatRef<'_, f64>,
+) -> Result<(), DynamicsError> {
+    let finite = (0..gain.ncols()).all(|c| gain.col(c).iter().all(|v| v.is_finite()))
+        && offset.iter().all(|v| v.is_finite())
+        && (0..covariance.ncols()).all(|c| covariance.col(c).iter().all(|v| v.is_finite()));
+    if finite {
         Ok(())
+    } else {
+        Err(DynamicsError::NonFinite {
+            field: "conditional fit (overflow)",
+            index: 0,
+        })
+    }
+}
+
+/// Workspace of the sample-space path (`N` points, `a` inputs, `b` outputs).
+#[derive(Debug, Clone)]
+struct DualWork {
+    /// `N x N`: `XᵀX + N·ridge·I` (lower triangle).
+    gram: Mat<f64>,
+    llt: LltWork,
+    /// `N x N`: its Cholesky factor.
+    l: Mat<f64>,
+    /// `(a+b) x N`: `[Pᵀ; Qᵀ]` with `P = L⁻¹ Xᵀ`, `Q = L⁻¹ Yᵀ`.
+    pq_t: Mat<f64>,
+}
+
+impl DualWork {
+    fn new(n: usize, a: usize, b: usize) -> Self {
+        DualWork {
+            gram: Mat::zeros(n, n),
+            llt: LltWork::new(n),
+            l: Mat::zeros(n, n),
+            pq_t: Mat::zeros(a + b, n),
+        }
     }
 }
 
@@ -331,7 +479,8 @@ fn check_out(
     Ok(())
 }
 
-/// `sigma ← (scatter + Φ + (N m/(N+m)) (μ̂−μ0)(μ̂−μ0)ᵀ) / (N + n0)`, symmetric on return.
+/// `sigma ← (scatter + Φ + (N m/(N+m)) (μ̂−μ0)(μ̂−μ0)ᵀ) / (N + n0)` on the lower triangle
+/// (only the lower triangles of `sigma` and `Φ` are read).
 pub(crate) fn apply_prior(sigma: &mut Mat<f64>, mean: &[f64], n: f64, p: PriorRef<'_>) {
     let d = mean.len();
     let c = if n + p.m > 0.0 {
@@ -348,15 +497,18 @@ pub(crate) fn apply_prior(sigma: &mut Mat<f64>, mean: &[f64], n: f64, p: PriorRe
             col[i] = (col[i] + p.phi[(i, j)] + c * di * dj) * denom;
         }
     }
-    mirror_lower(sigma.as_mut());
 }
 
-/// `dst (lower triangle) = Y Yᵀ`, single-threaded.
-pub(crate) fn scatter_lower(dst: MatMut<'_, f64>, y: MatRef<'_, f64>) {
+/// `dst (lower triangle) = Y Yᵀ` (or `+= Y Yᵀ` with `accumulate`), single-threaded.
+pub(crate) fn scatter_lower(dst: MatMut<'_, f64>, y: MatRef<'_, f64>, accumulate: bool) {
     tri_matmul(
         dst,
         BlockStructure::TriangularLower,
-        Accum::Replace,
+        if accumulate {
+            Accum::Add
+        } else {
+            Accum::Replace
+        },
         y,
         BlockStructure::Rectangular,
         y.transpose(),
@@ -371,6 +523,7 @@ pub(crate) fn scatter_lower(dst: MatMut<'_, f64>, y: MatRef<'_, f64>) {
 fn col<'a>(m: MatRef<'a, f64>, j: usize) -> &'a [f64] {
     m.col(j)
         .try_as_col_major()
+        // Callers pass matrices with unit row stride (`fit_into` copies any other layout).
         .expect("contiguous columns")
         .as_slice()
 }
@@ -378,10 +531,12 @@ fn col<'a>(m: MatRef<'a, f64>, j: usize) -> &'a [f64] {
 /// Copy the lower triangle onto the upper one.
 pub(crate) fn mirror_lower(mut m: MatMut<'_, f64>) {
     let n = m.nrows();
-    for j in 0..n {
-        for i in 0..j {
-            m[(i, j)] = m[(j, i)];
-        }
+    for j in 1..n {
+        // Column j above the diagonal ← row j left of the diagonal.
+        let (mut top, bottom) = m.rb_mut().split_at_row_mut(j);
+        top.rb_mut()
+            .col_mut(j)
+            .copy_from(bottom.as_ref().row(0).subcols(0, j).transpose());
     }
 }
 
@@ -416,4 +571,74 @@ pub fn fit_conditional_gaussian(
         });
     }
     ConditionalRegressor::new(input_dim, points.nrows() - input_dim).fit(points, prior, ridge)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The general (input-space) path, whatever the sample count.
+    fn primal(
+        reg: &mut ConditionalRegressor,
+        pts: MatRef<'_, f64>,
+        ridge: f64,
+    ) -> ConditionalGaussianFit {
+        let (a, b) = (reg.a, reg.b);
+        let mut gain = Mat::zeros(b, a);
+        let mut offset = vec![0.0; b];
+        let mut covariance = Mat::zeros(b, b);
+        reg.moments(pts);
+        let s = 1.0 / pts.ncols() as f64;
+        for j in 0..a + b {
+            for v in &mut reg.sigma.col_as_slice_mut(j)[j..] {
+                *v *= s;
+            }
+        }
+        reg.condition(ridge, gain.as_mut(), &mut offset, covariance.as_mut())
+            .unwrap();
+        ConditionalGaussianFit {
+            gain,
+            offset,
+            covariance,
+        }
+    }
+
+    #[test]
+    fn sample_space_path_matches_the_input_space_path() {
+        // 7 points, 10 inputs, 4 outputs (N ≤ a): the sample-space path is taken.
+        let (a, b, n) = (10, 4, 7);
+        let pts = Mat::from_fn(a + b, n, |i, j| {
+            let x = ((i * 7 + j * 13) % 11) as f64 * 0.3 - 1.0 + 0.01 * (i * j) as f64;
+            if i < a {
+                x
+            } else {
+                0.5 * x + 0.1 * ((i + 3 * j) % 5) as f64
+            }
+        });
+        for ridge in [1e-6, 1e-2, 1.0] {
+            let mut reg = ConditionalRegressor::new(a, b);
+            let dual = reg.fit(pts.as_ref(), None, ridge).unwrap();
+            assert!(reg.dual.is_some(), "sample-space path used");
+            let reference = primal(&mut ConditionalRegressor::new(a, b), pts.as_ref(), ridge);
+            let scale = 1.0 + reference.gain.norm_max();
+            assert!(
+                (&dual.gain - &reference.gain).norm_max() < 1e-8 * scale,
+                "ridge {ridge}"
+            );
+            for (x, y) in dual.offset.iter().zip(&reference.offset) {
+                assert!((x - y).abs() < 1e-8 * scale);
+            }
+            let cscale = reference.covariance.norm_max();
+            assert!((&dual.covariance - &reference.covariance).norm_max() < 1e-6 * cscale);
+            for j in 0..b {
+                for i in 0..b {
+                    assert_eq!(dual.covariance[(i, j)], dual.covariance[(j, i)]);
+                }
+            }
+        }
+        // With more points than inputs, or no ridge, the general path is used.
+        let mut reg = ConditionalRegressor::new(a, b);
+        reg.fit(pts.as_ref(), None, 0.0).unwrap();
+        assert!(reg.dual.is_none());
+    }
 }

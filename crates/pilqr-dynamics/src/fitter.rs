@@ -242,13 +242,10 @@ impl DynamicsFitter {
                 w[(c, t)] /= n as f64;
             }
         }
-        let strength = next.config().strength;
-        let (mu0, phi) = gmm.mixture_moments_scaled(w.as_ref(), strength);
         let priors = StepPriors {
-            mu0: mu0.as_ref(),
-            phi: phi.as_ref(),
-            m: strength,
-            n0: strength * gmm.normalised_n0(),
+            gmm,
+            weights: w.as_ref(),
+            strength: next.config().strength,
         };
         fit_transitions(batch, self.config.regularization, Some(priors), &mut out)?;
         let x0_prior = next.initial_state();

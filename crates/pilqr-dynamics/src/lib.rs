@@ -21,15 +21,28 @@
 //! ## Cost
 //!
 //! With `N_g` buffered transition points of dimension `D = 2dX + dU` and `K` components, one
-//! prior update costs `(EM iterations + 1)` E-steps of about `K·N_g·D²` flops each (a triangular
-//! solve per component), plus cheap M-steps (a point only enters the components it belongs to)
-//! and the per-step regression (`T·(N·D² + (dX+dU)³)`). The responsibilities of the batch's own
-//! points are taken from the final E-step, not recomputed. The E-step skips, exactly up to
-//! round-off, components ruled out by a bound from the leading coordinates when that bound
-//! pays (well-separated components); warm starts usually converge in 3–5 iterations at the
-//! default tolerance. `cargo bench -p pilqr-dynamics` measures all of this at the paper's
-//! sizes; `cargo run --release -p pilqr-dynamics --example dynamics_timing` prints the EM
-//! iteration counts too.
+//! prior update costs `(EM iterations + 1)` E-steps, `EM iterations` M-steps and one per-step
+//! regression:
+//! - an **E-step** factors each component once (`Σ_k = L_k L_kᵀ`, `W_k = L_k⁻¹`) and evaluates
+//!   `‖W_k (x − μ_k)‖²` for blocks of points as matrix products, row stage by row stage:
+//!   a pair (point, component) stops as soon as the rows computed so far prove its
+//!   responsibility is below `e^−40` (exactly 0 in f64 terms). On trajectory data, where
+//!   components are stretches of time, a point ends up fully evaluated under one or two
+//!   components instead of `K`; the previous iteration's responsibilities say which component
+//!   to finish first. The worst case (nothing prunable) is one triangular evaluation of every
+//!   pair, about `K·N_g·D²/2` multiply-adds;
+//! - an **M-step** is one weighted scatter product per component over the points that belong
+//!   to it (about `N_g·D²/2` multiply-adds in all for nearly hard assignments);
+//! - the **regression with the prior** builds each step's prior from the few components the
+//!   batch's points at that step belong to and conditions the joint Gaussian by one Cholesky
+//!   factor of the `(dX+dU)` input block (no inverse). Without a prior and with `N ≤ dX+dU`
+//!   samples, the conditioning runs in the `N`-dimensional sample space instead.
+//!
+//! The responsibilities of the batch's own points are taken from the final E-step, not
+//! recomputed. Warm starts usually converge in 3–5 EM iterations at the default tolerance.
+//! `cargo bench -p pilqr-dynamics` measures all of this at the paper's sizes;
+//! `cargo run --release -p pilqr-dynamics --example dynamics_timing` prints the EM iteration
+//! counts too.
 //!
 //! ## Example
 //!
@@ -64,6 +77,7 @@ mod fitter;
 mod gmm;
 mod initial_state;
 mod linear_dynamics;
+mod llt;
 mod niw_prior;
 mod regression;
 mod serde_mat;

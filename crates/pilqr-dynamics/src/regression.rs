@@ -6,6 +6,7 @@ use pilqr_linalg::MatStack;
 
 use crate::conditional::{ConditionalRegressor, PriorRef};
 use crate::error::DynamicsError;
+use crate::gmm::Gmm;
 use crate::initial_state::fit_initial_state;
 use crate::linear_dynamics::LinearDynamics;
 
@@ -53,12 +54,13 @@ pub fn fit_linear_dynamics(
     Ok(out)
 }
 
-/// Per-step priors in the layout the fitter builds: means `D x S`, `Φ` columns `D² x S`.
+/// Per-step GMM priors: step `t`'s NIW prior comes from the mixture with the component
+/// weights of column `t` of `weights` (`K x (T−1)`, each column summing to 1), scaled by
+/// `strength` (`m = strength`, `n0 = strength · (N_g−2−D)/N_g`, `Φ = strength · Σ_mix`).
 pub(crate) struct StepPriors<'a> {
-    pub mu0: MatRef<'a, f64>,
-    pub phi: MatRef<'a, f64>,
-    pub m: f64,
-    pub n0: f64,
+    pub gmm: &'a Gmm,
+    pub weights: MatRef<'a, f64>,
+    pub strength: f64,
 }
 
 /// The batch's transition points at step `t`, `[x_t; u_t; x_{t+1}]` per column (`D x N`).
@@ -92,27 +94,29 @@ pub(crate) fn fit_transitions(
     let dj = 2 * d.dx + d.du;
     let mut pts = Mat::zeros(dj, batch.len());
     let mut reg = ConditionalRegressor::new(d.dx + d.du, d.dx);
+    // Per-step prior buffers (filled from the mixture for each step; no `T·D²` storage).
+    let mut mu0 = vec![0.0; if priors.is_some() { dj } else { 0 }];
+    let mut diff = mu0.clone();
+    let mut phi = Mat::zeros(mu0.len(), mu0.len());
+    let mut w = vec![0.0; priors.as_ref().map_or(0, |p| p.weights.nrows())];
     for t in 0..d.horizon - 1 {
         step_points(batch, t, &mut pts);
-        let prior = priors.as_ref().map(|p| PriorRef {
-            mu0: p
-                .mu0
-                .col(t)
-                .try_as_col_major()
-                .expect("contiguous prior mean")
-                .as_slice(),
-            phi: MatRef::from_column_major_slice(
-                p.phi
-                    .col(t)
-                    .try_as_col_major()
-                    .expect("contiguous prior scale")
-                    .as_slice(),
-                dj,
-                dj,
-            ),
-            m: p.m,
-            n0: p.n0,
-        });
+        let prior = match &priors {
+            Some(p) => {
+                for (wk, v) in w.iter_mut().zip(p.weights.col(t).iter()) {
+                    *wk = *v;
+                }
+                p.gmm
+                    .mixture_prior_into(&w, p.strength, &mut mu0, phi.as_mut(), &mut diff);
+                Some(PriorRef {
+                    mu0: &mu0,
+                    phi: phi.as_ref(),
+                    m: p.strength,
+                    n0: p.strength * p.gmm.normalised_n0(),
+                })
+            }
+            None => None,
+        };
         reg.fit_into(
             pts.as_ref(),
             prior,
