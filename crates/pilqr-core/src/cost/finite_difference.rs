@@ -268,7 +268,6 @@ fn bad_indices_and_lengths_are_errors() {
 
 #[test]
 fn cost_model_reproduces_quadratic_costs_exactly() {
-    use crate::sample::{SampleBatch, SampleDims, Trajectory};
     let cost = WeightedSum::new()
         .with(
             2.0,
@@ -284,27 +283,7 @@ fn cost_model_reproduces_quadratic_costs_exactly() {
                 weights: vec![1.0, 2.0, 3.0],
             }),
         );
-    let mut rng = ChaCha8Rng::seed_from_u64(9);
-    let dims = SampleDims {
-        horizon: T,
-        dx: DX,
-        du: DU,
-        dobs: 0,
-    };
-    let trajs: Vec<Trajectory> = (0..7)
-        .map(|_| {
-            let (x, u) = random_traj(&mut rng);
-            let c = values(&cost, &x, &u);
-            Trajectory {
-                x,
-                u,
-                obs: vec![],
-                noise: vec![0.0; T * DU],
-                cost: c,
-            }
-        })
-        .collect();
-    let batch = SampleBatch::from_trajectories(dims, trajs).unwrap();
+    let batch = random_batch(&cost, 7, 9);
     let model = CostModelBuilder::new(T, DX, DU)
         .build(&cost, &batch)
         .unwrap();
@@ -338,7 +317,6 @@ impl<C: Cost> Cost for Dense<C> {
 
 #[test]
 fn sparse_support_model_equals_dense_model() {
-    use crate::sample::{SampleBatch, SampleDims, Trajectory};
     let cost = WeightedSum::new()
         .with(
             3.0,
@@ -355,27 +333,7 @@ fn sparse_support_model_equals_dense_model() {
             }),
         );
     assert_eq!(cost.state_hessian_support(DX), Some(vec![1, 3]));
-    let mut rng = ChaCha8Rng::seed_from_u64(11);
-    let dims = SampleDims {
-        horizon: T,
-        dx: DX,
-        du: DU,
-        dobs: 0,
-    };
-    let trajs: Vec<Trajectory> = (0..6)
-        .map(|_| {
-            let (x, u) = random_traj(&mut rng);
-            let c = values(&cost, &x, &u);
-            Trajectory {
-                x,
-                u,
-                obs: vec![],
-                noise: vec![0.0; T * DU],
-                cost: c,
-            }
-        })
-        .collect();
-    let batch = SampleBatch::from_trajectories(dims, trajs).unwrap();
+    let batch = random_batch(&cost, 6, 11);
     let mut builder = CostModelBuilder::new(T, DX, DU);
     let sparse = builder.build(&cost, &batch).unwrap();
     let dense = builder.build(&Dense(cost), &batch).unwrap();
@@ -416,32 +374,11 @@ impl Cost for Coupled {
 
 #[test]
 fn cost_model_reproduces_a_cost_with_mixed_terms() {
-    use crate::sample::{SampleBatch, SampleDims, Trajectory};
     let cost = WeightedSum::new()
         .with(1.5, Arc::new(Coupled))
         .with(1.0, Arc::new(StateCost::new(vec![3], vec![0.25])));
     assert!(cost.has_mixed_hessian());
-    let mut rng = ChaCha8Rng::seed_from_u64(13);
-    let dims = SampleDims {
-        horizon: T,
-        dx: DX,
-        du: DU,
-        dobs: 0,
-    };
-    let trajs: Vec<Trajectory> = (0..5)
-        .map(|_| {
-            let (x, u) = random_traj(&mut rng);
-            let c = values(&cost, &x, &u);
-            Trajectory {
-                x,
-                u,
-                obs: vec![],
-                noise: vec![0.0; T * DU],
-                cost: c,
-            }
-        })
-        .collect();
-    let batch = SampleBatch::from_trajectories(dims, trajs).unwrap();
+    let batch = random_batch(&cost, 5, 13);
     let model = CostModelBuilder::new(T, DX, DU)
         .build(&cost, &batch)
         .unwrap();
@@ -459,4 +396,30 @@ fn cost_model_reproduces_a_cost_with_mixed_terms() {
     // The mixed block lands symmetrically in Cm: ∂²/∂x₀∂u₁ = 1.5 · 2.
     let cm = model.cm.at(0);
     assert!((cm[(DX + 1, 0)] - 3.0).abs() < 1e-12 && (cm[(0, DX + 1)] - 3.0).abs() < 1e-12);
+}
+
+/// `n` random trajectories (seeded) with their exact per-step costs under `cost`.
+fn random_batch(cost: &dyn Cost, n: usize, seed: u64) -> crate::sample::SampleBatch {
+    use crate::sample::{SampleBatch, SampleDims, Trajectory};
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let dims = SampleDims {
+        horizon: T,
+        dx: DX,
+        du: DU,
+        dobs: 0,
+    };
+    let trajs: Vec<Trajectory> = (0..n)
+        .map(|_| {
+            let (x, u) = random_traj(&mut rng);
+            let c = values(cost, &x, &u);
+            Trajectory {
+                x,
+                u,
+                obs: vec![],
+                noise: vec![0.0; T * DU],
+                cost: c,
+            }
+        })
+        .collect();
+    SampleBatch::from_trajectories(dims, trajs).unwrap()
 }
