@@ -420,16 +420,29 @@ impl ConditionalRegressor {
     }
 }
 
+/// Whether every value is finite. A value is infinite or NaN exactly when all its exponent
+/// bits are set; the OR-reduction over those flags has no branch, so it vectorises.
+fn all_finite(values: &[f64]) -> bool {
+    const EXPONENT: u64 = 0x7ff0_0000_0000_0000;
+    values.iter().fold(0u64, |bad, v| {
+        bad | u64::from(v.to_bits() & EXPONENT == EXPONENT)
+    }) == 0
+}
+
 /// Every output value is finite (an overflow in the data would show here).
 fn check_fit(
     gain: MatRef<'_, f64>,
     offset: &[f64],
     covariance: MatRef<'_, f64>,
 ) -> Result<(), DynamicsError> {
-    let finite = (0..gain.ncols()).all(|c| gain.col(c).iter().all(|v| v.is_finite()))
-        && offset.iter().all(|v| v.is_finite())
-        && (0..covariance.ncols()).all(|c| covariance.col(c).iter().all(|v| v.is_finite()));
-    if finite {
+    let finite = |m: MatRef<'_, f64>| {
+        (0..m.ncols()).all(|c| match m.col(c).try_as_col_major() {
+            // Contiguous columns (the usual case) as slices: a vectorised reduction.
+            Some(col) => all_finite(col.as_slice()),
+            None => m.col(c).iter().all(|v| v.is_finite()),
+        })
+    };
+    if finite(gain) && finite(covariance) && all_finite(offset) {
         Ok(())
     } else {
         Err(DynamicsError::NonFinite {
@@ -601,6 +614,15 @@ mod tests {
             offset,
             covariance,
         }
+    }
+
+    #[test]
+    fn finiteness_check_catches_inf_and_nan() {
+        assert!(all_finite(&[0.0, -0.0, 1e308, -1e-310, f64::MIN_POSITIVE]));
+        for bad in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
+            assert!(!all_finite(&[1.0, 2.0, bad, 3.0]));
+        }
+        assert!(all_finite(&[]));
     }
 
     #[test]
