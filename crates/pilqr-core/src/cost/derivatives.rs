@@ -88,11 +88,7 @@ impl CostDerivatives {
             self.reset();
             return;
         };
-        self.l.fill(0.0);
-        self.lx.fill_zero();
-        self.lu.fill_zero();
-        self.luu.fill_zero();
-        self.lux.fill_zero();
+        self.reset_except_state_hessian();
         let runs = contiguous_runs(support);
         let dx = self.dx;
         for h in self.lxx.as_mut_slice().chunks_exact_mut(dx * dx) {
@@ -103,6 +99,15 @@ impl CostDerivatives {
                 }
             }
         }
+    }
+
+    /// Zero everything except `l_xx` (for a caller that zeroes `l_xx` itself while reading it).
+    pub(crate) fn reset_except_state_hessian(&mut self) {
+        self.l.fill(0.0);
+        self.lx.fill_zero();
+        self.lu.fill_zero();
+        self.luu.fill_zero();
+        self.lux.fill_zero();
     }
 
     /// Zero everything, keeping the allocations.

@@ -115,14 +115,16 @@ impl CostModelBuilder {
         // Costs of the state alone or the action alone have no l_ux block.
         let mixed = cost.has_mixed_hessian();
         let mut model = CostModel::zeros(horizon, dx, du);
+        // The buffer starts all-zero; after each sample the pass below zeroes l_xx on the support
+        // as it reads it (the cost leaves it zero elsewhere), and the rest is reset here.
         self.derivs.reset();
         for i in 0..batch.len() {
             if i > 0 {
-                self.derivs.reset_support(Some(&support));
+                self.derivs.reset_except_state_hessian();
             }
             cost.accumulate(batch.trajectory(i), 1.0, &mut self.derivs)?;
             let (dxx, dux, duu) = (dx * dx, du * dx, du * du);
-            let lxx_all = self.derivs.lxx.as_slice();
+            let lxx_all = self.derivs.lxx.as_mut_slice();
             let lux_all = self.derivs.lux.as_slice();
             let luu_all = self.derivs.luu.as_slice();
             let cm_all = model.cm.as_mut_slice();
@@ -130,7 +132,7 @@ impl CostModelBuilder {
                 self.y[..dx].copy_from_slice(batch.x(i, t));
                 self.y[dx..].copy_from_slice(batch.u(i, t));
                 // Column-major step slices: lxx [dx,dx], lux [du,dx], luu [du,du], cm [n,n].
-                let lxx = &lxx_all[t * dxx..(t + 1) * dxx];
+                let lxx = &mut lxx_all[t * dxx..(t + 1) * dxx];
                 let lux = &lux_all[t * dux..(t + 1) * dux];
                 let luu = &luu_all[t * duu..(t + 1) * duu];
                 let cm = &mut cm_all[t * n * n..(t + 1) * n * n];
@@ -154,19 +156,22 @@ impl CostModelBuilder {
                     }
                     cyx[c] = s;
                 }
+                // One pass over the support block: use l_xx, add it to Cm, and zero it for the
+                // next sample.
                 for &c in &support {
-                    let col = &lxx[c * dx..(c + 1) * dx];
+                    let col = &mut lxx[c * dx..(c + 1) * dx];
                     let cm_col = &mut cm[c * n..c * n + dx];
                     let xc = x[c];
                     for run in &runs {
                         let r = run.clone();
                         for ((cy, h), m) in cyx[r.clone()]
                             .iter_mut()
-                            .zip(&col[r.clone()])
+                            .zip(&mut col[r.clone()])
                             .zip(&mut cm_col[r])
                         {
-                            *cy += h * xc;
-                            *m += inv_n * h;
+                            *cy += *h * xc;
+                            *m += inv_n * *h;
+                            *h = 0.0;
                         }
                     }
                 }

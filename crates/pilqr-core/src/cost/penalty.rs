@@ -50,11 +50,15 @@ impl Penalty {
         } else {
             0.0
         };
-        for i in 0..m {
-            grad[i] = g * d[i];
-            for j in 0..m {
-                hess[i + j * m] = if i == j { g } else { 0.0 } - c * d[i] * d[j];
+        for (gi, di) in grad.iter_mut().zip(d) {
+            *gi = g * di;
+        }
+        for (j, col) in hess.chunks_exact_mut(m).take(m).enumerate() {
+            let cdj = c * d[j];
+            for (h, di) in col.iter_mut().zip(d) {
+                *h = -cdj * di;
             }
+            col[j] += g;
         }
         value
     }
