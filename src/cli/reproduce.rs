@@ -172,14 +172,33 @@ fn run_entry(
         }
     };
     let outcome = collect_assets(&session, &rows, &assets.join(&name), assets)?;
+    let wall_seconds = accumulate_wall_time(&run_dir, started.elapsed().as_secs_f64())?;
     Ok(Section {
         entry: entry.clone(),
         name,
         setup,
         run_dir,
-        wall_seconds: started.elapsed().as_secs_f64(),
+        wall_seconds,
         outcome,
     })
+}
+
+/// The file in a run directory that sums the wall time of every `reproduce` session that worked
+/// on it, so a resumed experiment reports its whole wall time, not only the last session's.
+const WALL_TIME_FILE: &str = "reproduce_wall_seconds";
+
+/// Add `elapsed` seconds to the run's recorded wall time and return the new total. A missing or
+/// unreadable record counts as zero (the run predates it); only a failed write is an error.
+fn accumulate_wall_time(run_dir: &Path, elapsed: f64) -> Result<f64, CliError> {
+    let path = run_dir.join(WALL_TIME_FILE);
+    let before = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .unwrap_or(0.0);
+    let total = before + elapsed;
+    std::fs::write(&path, format!("{total}\n")).map_err(|e| io_error(&path, e))?;
+    Ok(total)
 }
 
 /// Copy the run's PNG plots into `dir` and render each method's first seed there (a PNG strip,

@@ -1,7 +1,8 @@
 //! Criterion benchmarks of the dynamics fit at the gripper-pusher size (T=100, dX=36, dU=4,
 //! N=20, buffer full) and at dX=20/dU=2 and dX=44/dU=6.
 //!
-//! - `plain_regression`: per-step ridge regression + initial state (no prior).
+//! - `plain_regression`: per-step ridge regression + initial state (no prior), returning a
+//!   fresh `LinearDynamics`; `plain_regression_into`: the same into reused storage.
 //! - `prior_update_and_regression`: the iterative use: a fitter that has seen one batch (buffer
 //!   full: the last 20 trajectories, GMM fitted) receives the next batch of N = 20 trajectories
 //!   of the same condition (the controller moved a little), which replace the buffer; the GMM
@@ -18,7 +19,9 @@ mod common;
 use std::time::Duration;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
-use pilqr_dynamics::{DynamicsConfig, DynamicsFitter, fit_linear_dynamics};
+use pilqr_dynamics::{
+    DynamicsConfig, DynamicsFitter, LinearDynamics, fit_linear_dynamics, fit_linear_dynamics_into,
+};
 
 const SIZES: [(usize, usize); 3] = [(20, 2), (36, 4), (44, 6)];
 
@@ -30,6 +33,19 @@ fn benches(c: &mut Criterion) {
             BenchmarkId::from_parameter(format!("dx{dx}_du{du}")),
             &b,
             |bch, b| bch.iter(|| fit_linear_dynamics(b, 1e-6, 1e-6).unwrap()),
+        );
+    }
+    g.finish();
+
+    // The same fit into reused storage, as an iterative caller would hold it.
+    let mut g = c.benchmark_group("plain_regression_into");
+    for (dx, du) in SIZES {
+        let (_, b) = common::iterative_batches(dx, du, 100, 20);
+        let mut out = LinearDynamics::zeros(100, dx, du);
+        g.bench_with_input(
+            BenchmarkId::from_parameter(format!("dx{dx}_du{du}")),
+            &b,
+            |bch, b| bch.iter(|| fit_linear_dynamics_into(b, 1e-6, 1e-6, &mut out).unwrap()),
         );
     }
     g.finish();

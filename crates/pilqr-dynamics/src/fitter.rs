@@ -199,6 +199,14 @@ impl DynamicsFitter {
         };
         let mut next = prior.clone();
         let (report, resp) = next.update_inner(batch, rng_seed)?;
+        tracing::debug!(
+            initialised = report.initialised,
+            iterations = report.iterations,
+            stop = ?report.stop,
+            components = report.components,
+            points = report.points,
+            "GMM dynamics prior refit"
+        );
         let gmm = next.gmm();
         let k = gmm.num_components();
         let n = batch.len();

@@ -5,7 +5,8 @@
 //!
 //! - [`DynamicsFitter`] — what an algorithm calls once per iteration and condition: keeps the
 //!   GMM prior's trajectory buffer and mixture, returns [`LinearDynamics`].
-//! - [`fit_linear_dynamics`] — plain per-step ridge regression (no prior).
+//! - [`fit_linear_dynamics`] / [`fit_linear_dynamics_into`] — plain per-step ridge regression
+//!   (no prior), the latter reusing its output's storage.
 //! - [`Gmm`] — Gaussian mixture by EM (log-sum-exp responsibilities, covariance floor, seeded
 //!   k-means++ initialisation, warm start, never keeps a worse iterate), with
 //!   [`Gmm::inference`] giving the normal-inverse-Wishart parameters [`NiwPrior`].
@@ -91,4 +92,4 @@ pub use gmm::{EmReport, EmStop, Gmm};
 pub use initial_state::fit_initial_state;
 pub use linear_dynamics::LinearDynamics;
 pub use niw_prior::NiwPrior;
-pub use regression::fit_linear_dynamics;
+pub use regression::{fit_linear_dynamics, fit_linear_dynamics_into};

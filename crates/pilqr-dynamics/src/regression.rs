@@ -47,11 +47,47 @@ pub fn fit_linear_dynamics(
 ) -> Result<LinearDynamics, DynamicsError> {
     let d = batch.dims();
     let mut out = LinearDynamics::zeros(d.horizon, d.dx, d.du);
-    fit_transitions(batch, regularization, None, &mut out)?;
+    fit_linear_dynamics_into(batch, regularization, initial_state_var, &mut out)?;
+    Ok(out)
+}
+
+/// As [`fit_linear_dynamics`], into existing storage: `out` is reused when its shape matches
+/// the batch (else it is reallocated), so refitting every iteration does not allocate and
+/// fault in ~`T·dX·(2dX+dU)` fresh doubles each time.
+///
+/// ```
+/// use pilqr_core::{SampleBatch, SampleDims, Trajectory};
+/// use pilqr_dynamics::{LinearDynamics, fit_linear_dynamics, fit_linear_dynamics_into};
+///
+/// let dims = SampleDims { horizon: 2, dx: 1, du: 1, dobs: 0 };
+/// let traj = |x0: f64, u: f64| Trajectory {
+///     x: vec![x0, 0.5 * x0 + u], u: vec![u, 0.0], obs: vec![], noise: vec![0.0; 2], cost: vec![0.0; 2],
+/// };
+/// let batch = SampleBatch::from_trajectories(dims, vec![traj(1.0, 0.3), traj(-2.0, 1.0), traj(0.5, -0.7)]).unwrap();
+/// let mut out = LinearDynamics::zeros(2, 1, 1);
+/// fit_linear_dynamics_into(&batch, 1e-9, 1e-6, &mut out).unwrap();
+/// assert_eq!(out, fit_linear_dynamics(&batch, 1e-9, 1e-6).unwrap());
+/// ```
+pub fn fit_linear_dynamics_into(
+    batch: &SampleBatch,
+    regularization: f64,
+    initial_state_var: f64,
+    out: &mut LinearDynamics,
+) -> Result<(), DynamicsError> {
+    let d = batch.dims();
+    if out.horizon() != d.horizon || out.dx() != d.dx || out.du() != d.du {
+        *out = LinearDynamics::zeros(d.horizon, d.dx, d.du);
+    } else if let Some(last) = d.horizon.checked_sub(1) {
+        // Step T−1 has no successor and is documented as zero; a reused `out` may hold data.
+        out.fm.at_mut(last).fill(0.0);
+        out.fv.at_mut(last).fill(0.0);
+        out.dyn_covar.at_mut(last).fill(0.0);
+    }
+    fit_transitions(batch, regularization, None, out)?;
     let (mu, sigma) = fit_initial_state(batch, initial_state_var, None)?;
     out.x0mu = mu;
     out.x0sigma = MatStack::repeat(1, sigma.as_ref());
-    Ok(out)
+    Ok(())
 }
 
 /// Per-step GMM priors: step `t`'s NIW prior comes from the mixture with the component
