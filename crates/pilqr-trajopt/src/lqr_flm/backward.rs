@@ -15,12 +15,13 @@
 //! ([`crate::lqr_flm::step_kl`]) above the threshold. A threshold above `max_eta` is
 //! [`TrajOptError::NotPositiveDefinite`] with the step, η and `Q_uu`'s smallest eigenvalue.
 
-use faer::{Mat, MatMut, MatRef};
+use faer::Mat;
 use pilqr_linalg::{MatStack, VecStack, matmul_into, min_eigenvalue};
 
 use crate::error::TrajOptError;
 use crate::lqr_flm::GaussianTrajectory;
 use crate::lqr_flm::jacobi::SymmetricEigen;
+use crate::lqr_flm::kernels::{axpy, dot, lower_matmul, mirror_lower};
 use crate::lqr_flm::relative_model::RelativeModel;
 use crate::lqr_flm::step_kl::{StepKl, kl_coefficients};
 
@@ -102,12 +103,12 @@ impl StepSolutions {
 pub(crate) struct BackwardWorkspace {
     vxx: MatStack,
     vx: Vec<f64>,
-    vf: Mat<f64>,
+    vf: MatStack,
     q: MatStack,
     qv: Vec<f64>,
-    tmp: Vec<f64>,
     eig: SymmetricEigen,
     dy: Mat<f64>,
+    yt: Vec<f64>,
     ys: Mat<f64>,
     a: Vec<f64>,
     dh: Vec<f64>,
@@ -119,12 +120,12 @@ impl BackwardWorkspace {
         BackwardWorkspace {
             vxx: MatStack::zeros(1, dx, dx),
             vx: vec![0.0; dx],
-            vf: Mat::zeros(dx, n),
+            vf: MatStack::zeros(1, dx, n),
             q: MatStack::zeros(1, n, n),
             qv: vec![0.0; n],
-            tmp: vec![0.0; dx],
             eig: SymmetricEigen::new(du),
             dy: Mat::zeros(du, dx),
+            yt: vec![0.0; dx * du],
             ys: Mat::zeros(du, dx),
             a: vec![0.0; du],
             dh: vec![0.0; du],
@@ -224,7 +225,8 @@ pub(crate) fn backward_pass(
     }
 }
 
-/// `Q = C̃_t + F̃ᵀ V F̃` and `q = c̃_t + F̃ᵀ(v + V f̃)`; just the cost at the last step.
+/// `Q = C̃_t + F̃ᵀ V F̃` (lower triangle only: the strict upper triangle of `Q` keeps `C̃_t`)
+/// and `q = c̃_t + F̃ᵀ(v + V f̃)`; just the cost at the last step.
 fn build_q(model: &RelativeModel, t: usize, has_next: bool, ws: &mut BackwardWorkspace) {
     ws.q.as_mut_slice().copy_from_slice(model.cm.step_slice(t));
     ws.qv.copy_from_slice(model.cv.at(t));
@@ -232,40 +234,32 @@ fn build_q(model: &RelativeModel, t: usize, has_next: bool, ws: &mut BackwardWor
         return;
     }
     let f = model.fm.at(t);
-    // Q += F̃ᵀ (V F̃): only the lower triangle of Q_zz is read, and V is symmetrised later.
-    matmul_into(ws.vf.as_mut(), ws.vxx.at(0), f, 1.0, false);
-    matmul_into(ws.q.at_mut(0), f.transpose(), ws.vf.as_ref(), 1.0, true);
-    // tmp = v + V f̃, q += F̃ᵀ tmp
-    let dx = ws.tmp.len();
-    let n = ws.qv.len();
-    ws.tmp.copy_from_slice(&ws.vx);
-    matmul_into(
-        MatMut::from_column_major_slice_mut(&mut ws.tmp, dx, 1),
-        ws.vxx.at(0),
-        model.fv.col(t),
-        1.0,
-        true,
-    );
-    matmul_into(
-        MatMut::from_column_major_slice_mut(&mut ws.qv, n, 1),
-        f.transpose(),
-        MatRef::from_column_major_slice(&ws.tmp, dx, 1),
-        1.0,
-        true,
-    );
+    let dx = ws.vx.len();
+    // W = V F̃ (V is kept full and symmetric), then Q += F̃ᵀ W on the lower triangle.
+    matmul_into(ws.vf.at_mut(0), ws.vxx.at(0), f, 1.0, false);
+    lower_matmul(ws.q.at_mut(0), f.transpose(), ws.vf.at(0), 1.0, true);
+    // q += F̃ᵀ v + Wᵀ f̃, one column of F̃ and of W at a time.
+    let (fs, ws_f, fv) = (model.fm.step_slice(t), ws.vf.step_slice(0), model.fv.at(t));
+    for (j, o) in ws.qv.iter_mut().enumerate() {
+        let col = j * dx..(j + 1) * dx;
+        *o += dot(&fs[col.clone()], &ws.vx) + dot(&ws_f[col], fv);
+    }
 }
 
 /// `Y_t = UᵀQ_zx`, `h_t = Uᵀq_z` into the solutions.
 fn project(ws: &BackwardWorkspace, dx: usize, y: &mut MatStack, h: &mut VecStack, t: usize) {
     let du = ws.a.len();
-    let u = ws.eig.vectors.as_ref();
-    matmul_into(
-        y.at_mut(t),
-        u.transpose(),
-        ws.q.at(0).submatrix(dx, 0, du, dx),
-        1.0,
-        false,
-    );
+    let n = dx + du;
+    let u = ws.eig.vectors();
+    let q = ws.q.as_slice();
+    let yt = &mut y.as_mut_slice()[t * du * dx..(t + 1) * du * dx];
+    // Column j of Q_zx is the contiguous tail of column j of Q.
+    for j in 0..dx {
+        let qz = &q[j * n + dx..(j + 1) * n];
+        for i in 0..du {
+            yt[i + j * du] = (0..du).map(|k| u[(k, i)] * qz[k]).sum();
+        }
+    }
     let hv = h.at_mut(t);
     for (i, o) in hv.iter_mut().enumerate() {
         *o = (0..du).map(|k| u[(k, i)] * ws.qv[dx + k]).sum();
@@ -282,33 +276,32 @@ fn finish_step(
     dx: usize,
 ) {
     out.lambda.at_mut(t).copy_from_slice(&ws.eig.values);
-    out.vectors.at_mut(t).copy_from(ws.eig.vectors.as_ref());
+    out.vectors.at_mut(t).copy_from(ws.eig.vectors());
     step_controller(out, t, eta, omega, ws.dy.as_mut(), &mut ws.dh);
     let du = ws.dh.len();
-    let y = out.y.at(t);
-    // V = Q_xx − Yᵀ D Y, v = q_x − Yᵀ D h
+    // V = Q_xx − Yᵀ D Y on the lower triangle, column by column from Yᵀ (contiguous columns),
+    // then mirrored; v = q_x − Yᵀ D h.
     let n = dx + du;
+    let ys = out.y.step_slice(t);
+    for k in 0..du {
+        for i in 0..dx {
+            ws.yt[i + k * dx] = ys[k + i * du];
+        }
+    }
     {
         let (v, q) = (ws.vxx.as_mut_slice(), ws.q.as_slice());
         for j in 0..dx {
-            v[j * dx..(j + 1) * dx].copy_from_slice(&q[j * n..j * n + dx]);
+            let col = &mut v[j * dx + j..(j + 1) * dx];
+            let qcol = &q[j * n + j..j * n + dx];
+            col.copy_from_slice(qcol);
+            for k in 0..du {
+                axpy(col, -ws.dy[(k, j)], &ws.yt[k * dx + j..(k + 1) * dx]);
+            }
         }
+        mirror_lower(v, dx, dx);
     }
-    matmul_into(ws.vxx.at_mut(0), y.transpose(), ws.dy.as_ref(), -1.0, true);
-    symmetrize_slice(ws.vxx.as_mut_slice(), dx);
     for j in 0..dx {
-        ws.vx[j] = ws.qv[j] - (0..du).map(|i| y[(i, j)] * ws.dh[i]).sum::<f64>();
-    }
-}
-
-/// `(S + Sᵀ)/2` in place for a column-major `n x n` slice.
-fn symmetrize_slice(s: &mut [f64], n: usize) {
-    for j in 0..n {
-        for i in j + 1..n {
-            let v = 0.5 * (s[i + j * n] + s[j + i * n]);
-            s[i + j * n] = v;
-            s[j + i * n] = v;
-        }
+        ws.vx[j] = ws.qv[j] - dot(&ys[j * du..(j + 1) * du], &ws.dh);
     }
 }
 
@@ -339,7 +332,13 @@ pub(crate) fn step_controller(
             s[(k, i)] = u[(k, i)] * sr;
         }
     }
-    matmul_into(out.gain.at_mut(t), u, dy.as_ref(), -1.0, false);
+    // K̃ = −U (DY), column by column.
+    let gain = &mut out.gain.as_mut_slice()[t * du * dx..(t + 1) * du * dx];
+    for j in 0..dx {
+        for k in 0..du {
+            gain[k + j * du] = -(0..du).map(|i| u[(k, i)] * dy[(i, j)]).sum::<f64>();
+        }
+    }
     let off = out.offset.at_mut(t);
     for (k, o) in off.iter_mut().enumerate() {
         *o = -(0..du).map(|i| u[(k, i)] * dh[i]).sum::<f64>();
@@ -350,7 +349,9 @@ pub(crate) fn step_controller(
 /// smallest eigenvalue (allocates; error path only).
 fn not_pd(model: &RelativeModel, ws: &BackwardWorkspace, t: usize, eta: f64) -> TrajOptError {
     let (dx, du) = (model.dx, model.du);
-    let mut h = ws.q.at(0).submatrix(dx, dx, du, du).to_owned();
+    // Only the lower triangle of Q holds Q_zz.
+    let qzz = ws.q.at(0).submatrix(dx, dx, du, du);
+    let mut h = Mat::from_fn(du, du, |i, j| qzz[(i.max(j), i.min(j))]);
     for i in 0..du {
         h[(i, i)] += eta;
     }

@@ -15,8 +15,9 @@ use pilqr_linalg::{MatStack, VecStack, matmul_into, symmetrize};
 use serde::{Deserialize, Serialize};
 
 use crate::lqr_flm::backward::{BackwardParams, StepSolutions, pd_threshold, step_controller};
+use crate::lqr_flm::kernels::{add_lower_and_mirror, axpy, lower_matmul};
 use crate::lqr_flm::relative_model::RelativeModel;
-use crate::lqr_flm::step_kl::{StepKl, kl_coefficients};
+use crate::lqr_flm::step_kl::{StepKl, kl_coefficients, kl_coefficients_from};
 
 /// Means `μ [T, dX+dU]` and covariances `S [T, dX+dU, dX+dU]` of `[x_t; u_t]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,9 +43,8 @@ impl GaussianTrajectory {
 pub struct ForwardWorkspace {
     ks: Mat<f64>,
     fs: MatStack,
-    acl: MatStack,
-    bs: Mat<f64>,
-    mu: Vec<f64>,
+    ay: MatStack,
+    gb: MatStack,
     ys: Mat<f64>,
     dy: Mat<f64>,
     a: Vec<f64>,
@@ -57,9 +57,8 @@ impl ForwardWorkspace {
         ForwardWorkspace {
             ks: Mat::zeros(du, dx),
             fs: MatStack::zeros(1, dx, dx + du),
-            acl: MatStack::zeros(1, dx, dx),
-            bs: Mat::zeros(dx, du),
-            mu: vec![0.0; dx],
+            ay: MatStack::zeros(1, dx + du, dx + du),
+            gb: MatStack::zeros(1, dx + du, dx + du),
             ys: Mat::zeros(du, dx),
             dy: Mat::zeros(du, dx),
             a: vec![0.0; du],
@@ -112,12 +111,17 @@ pub fn forward_pass(
                 true,
             );
         }
-        // S_{t+1,xx} = Fm S Fmᵀ + dyn_covar
+        // S_{t+1,xx} = Fm S Fmᵀ + dyn_covar, on the lower triangle, then mirrored.
         matmul_into(ws.fs.at_mut(0), fm, out.sigma.at(t), 1.0, false);
-        let mut sn = out.sigma.at_mut(t + 1);
-        let mut sxx = sn.as_mut().submatrix_mut(0, 0, dx, dx);
-        sxx.copy_from(dynamics.dyn_covar.at(t));
-        matmul_into(sxx, ws.fs.at(0), fm.transpose(), 1.0, true);
+        let next = &mut out.sigma.as_mut_slice()[(t + 1) * n * n..(t + 2) * n * n];
+        lower_matmul(
+            MatMut::from_column_major_slice_mut(next, n, n).submatrix_mut(0, 0, dx, dx),
+            ws.fs.at(0),
+            fm.transpose(),
+            1.0,
+            false,
+        );
+        add_lower_and_mirror(next, n, dynamics.dyn_covar.step_slice(t), dx, dx);
     }
 }
 
@@ -174,16 +178,30 @@ fn fill_action_step(
 }
 
 /// The state marginals (the `x` blocks of `out`) of the controller `sol` of a backward pass on
-/// `model`, through the closed loop in relative coordinates.
+/// `model`, through the closed loop in relative coordinates, and the KL coefficients `a_t`
+/// ([`crate::lqr_flm::step_kl`]) of `sol`'s `Y_t, h_t` under them into `kl_a [T, dU]`.
 pub(crate) fn forward_states(
     model: &RelativeModel,
     sol: &StepSolutions,
     ws: &mut ForwardWorkspace,
     out: &mut GaussianTrajectory,
+    kl_a: &mut VecStack,
 ) {
     set_initial(&model.x0mu, model.x0sigma.as_ref(), out);
-    for t in 0..model.horizon().saturating_sub(1) {
-        propagate_step(model, sol, t, ws, out);
+    let horizon = model.horizon();
+    for t in 0..horizon.saturating_sub(1) {
+        propagate_step(model, sol, t, ws, out, Some(kl_a.at_mut(t)));
+    }
+    if let Some(t) = horizon.checked_sub(1) {
+        let sigma = out.sigma.at(t);
+        kl_coefficients(
+            sol.y.at(t),
+            sol.h.at(t),
+            &out.mu.at(t)[..model.dx],
+            sigma.submatrix(0, 0, model.dx, model.dx),
+            ws.ys.as_mut(),
+            kl_a.at_mut(t),
+        );
     }
 }
 
@@ -223,85 +241,88 @@ pub(crate) fn forward_solve(
             step_controller(sol, t, eta[t], params.omega, ws.dy.as_mut(), &mut ws.dh);
         }
         if t + 1 < model.horizon() {
-            propagate_step(model, sol, t, ws, out);
+            propagate_step(model, sol, t, ws, out, None);
         }
     }
 }
 
-/// Marginals of step t+1 from those of step t.
+/// Marginals of step t+1 from those of step t; with `kl_a`, also the KL coefficients of step t
+/// (`Y_t Σ_t` rides along the product `A Σ_t`).
 fn propagate_step(
     model: &RelativeModel,
     sol: &StepSolutions,
     t: usize,
     ws: &mut ForwardWorkspace,
     out: &mut GaussianTrajectory,
+    kl_a: Option<&mut [f64]>,
 ) {
     let (dx, du) = (model.dx, model.du);
     let n = dx + du;
-    let f = model.fm.at(t);
-    let fz = f.submatrix(0, dx, dx, du);
-    // A = F̃_x + F̃_z K̃ (F̃_x is the first dX columns of the contiguous step).
-    ws.acl
-        .as_mut_slice()
-        .copy_from_slice(&model.fm.step_slice(t)[..dx * dx]);
-    matmul_into(ws.acl.at_mut(0), fz, sol.gain.at(t), 1.0, true);
+    let fs = model.fm.step_slice(t);
+    let fz = model.fm.at(t).submatrix(0, dx, dx, du);
+    // `ay` holds [A | B] in its first dX rows, A = F̃_x + F̃_z K̃ (F̃_x: the first dX columns of
+    // the contiguous step), B = F̃_z S̃, and Y_t below A.
+    let m = dx + du;
+    ws.ay.as_mut_slice()[..m * dx].copy_from_slice(model.fx_pad.step_slice(t));
+    let rows = if kl_a.is_some() {
+        ws.ay
+            .at_mut(0)
+            .submatrix_mut(dx, 0, du, dx)
+            .copy_from(sol.y.at(t));
+        m
+    } else {
+        dx
+    };
+    {
+        let mut ay = ws.ay.at_mut(0);
+        let (a, b) = ay.as_mut().subrows_mut(0, dx).split_at_col_mut(dx);
+        matmul_into(a, fz, sol.gain.at(t), 1.0, true);
+        matmul_into(b, fz, sol.cov_sqrt.at(t), 1.0, false);
+    }
+    let ab = ws.ay.at(0).subrows(0, dx);
     // μ' = A μ + F̃_z k̃ + f̃
-    ws.mu.copy_from_slice(model.fv.at(t));
+    {
+        let (cur, rest) = out.mu.as_mut_slice().split_at_mut((t + 1) * n);
+        let mu = &cur[t * n..t * n + dx];
+        let next = &mut rest[..dx];
+        next.copy_from_slice(model.fv.at(t));
+        let ay = ws.ay.as_slice();
+        for (j, &v) in mu.iter().enumerate() {
+            axpy(next, v, &ay[j * m..j * m + dx]);
+        }
+        for (i, &k) in sol.offset.at(t).iter().enumerate() {
+            axpy(next, k, &fs[(dx + i) * dx..(dx + i + 1) * dx]);
+        }
+    }
+    // [G; YΣ] = [A; Y] Σ_t, next to a copy of B: S' = A S Aᵀ + B Bᵀ + dyn_covar =
+    // [G | B] [A | B]ᵀ + dyn_covar, on the lower triangle.
     matmul_into(
-        MatMut::from_column_major_slice_mut(&mut ws.mu, dx, 1),
-        fz,
-        sol.offset.col(t),
-        1.0,
-        true,
-    );
-    matmul_into(
-        MatMut::from_column_major_slice_mut(&mut ws.mu, dx, 1),
-        ws.acl.at(0),
-        MatRef::from_column_major_slice(&out.mu.at(t)[..dx], dx, 1),
-        1.0,
-        true,
-    );
-    out.mu.at_mut(t + 1)[..dx].copy_from_slice(&ws.mu);
-    // S' = A S Aᵀ + (F̃_z S̃)(F̃_z S̃)ᵀ + dyn_covar
-    matmul_into(
-        ws.fs.at_mut(0).submatrix_mut(0, 0, dx, dx),
-        ws.acl.at(0),
+        ws.gb.at_mut(0).submatrix_mut(0, 0, rows, dx),
+        ws.ay.at(0).submatrix(0, 0, rows, dx),
         out.sigma.at(t).submatrix(0, 0, dx, dx),
         1.0,
         false,
     );
-    matmul_into(ws.bs.as_mut(), fz, sol.cov_sqrt.at(t), 1.0, false);
-    {
-        let next = &mut out.sigma.as_mut_slice()[(t + 1) * n * n..(t + 2) * n * n];
-        let w = model.dyn_covar.step_slice(t);
-        for j in 0..dx {
-            next[j * n..j * n + dx].copy_from_slice(&w[j * dx..(j + 1) * dx]);
-        }
+    ws.gb
+        .at_mut(0)
+        .submatrix_mut(0, dx, dx, du)
+        .copy_from(ab.subcols(dx, du));
+    if let Some(a) = kl_a {
+        kl_coefficients_from(
+            sol.y.at(t),
+            sol.h.at(t),
+            &out.mu.at(t)[..dx],
+            ws.gb.at(0).submatrix(dx, 0, du, dx),
+            a,
+        );
     }
-    let mut sn = out.sigma.at_mut(t + 1);
-    let mut sxx = sn.as_mut().submatrix_mut(0, 0, dx, dx);
-    matmul_into(
-        sxx.as_mut(),
-        ws.fs.at(0).submatrix(0, 0, dx, dx),
-        ws.acl.at(0).transpose(),
+    let next = &mut out.sigma.as_mut_slice()[(t + 1) * n * n..(t + 2) * n * n];
+    lower_matmul(
+        MatMut::from_column_major_slice_mut(next, n, n).submatrix_mut(0, 0, dx, dx),
+        ws.gb.at(0).subrows(0, dx),
+        ws.ay.at(0).subrows(0, dx).transpose(),
         1.0,
-        true,
+        false,
     );
-    matmul_into(sxx, ws.bs.as_ref(), ws.bs.transpose(), 1.0, true);
-    symmetrize_block(
-        &mut out.sigma.as_mut_slice()[(t + 1) * n * n..(t + 2) * n * n],
-        n,
-        dx,
-    );
-}
-
-/// `(S + Sᵀ)/2` for the leading `m x m` block of a column-major `n x n` slice.
-fn symmetrize_block(s: &mut [f64], n: usize, m: usize) {
-    for j in 0..m {
-        for i in j + 1..m {
-            let v = 0.5 * (s[i + j * n] + s[j + i * n]);
-            s[i + j * n] = v;
-            s[j + i * n] = v;
-        }
-    }
+    add_lower_and_mirror(next, n, model.dyn_covar.step_slice(t), dx, dx);
 }

@@ -4,7 +4,7 @@
 //! Jacobi rotations are accurate to round-off relative to the matrix norm, need no allocation,
 //! and at `dU ≤ 8` cost a few hundred flops: nothing next to the `dX³` products of a step.
 
-use faer::{Mat, MatRef};
+use faer::MatRef;
 
 /// Sweeps after which the iteration gives up (convergence is quadratic: 6–10 sweeps suffice).
 const MAX_SWEEPS: usize = 60;
@@ -12,27 +12,39 @@ const MAX_SWEEPS: usize = 60;
 /// `A = U diag(λ) Uᵀ` of a symmetric `n x n` matrix, with its storage.
 #[derive(Debug, Clone)]
 pub(crate) struct SymmetricEigen {
-    a: Mat<f64>,
+    n: usize,
+    /// The working copy of the matrix, column-major.
+    a: Vec<f64>,
     /// Eigenvalues `λ` (unordered).
     pub(crate) values: Vec<f64>,
-    /// Orthonormal eigenvectors, one per column, in the order of `values`.
-    pub(crate) vectors: Mat<f64>,
+    /// Orthonormal eigenvectors, one per column, in the order of `values`; column-major.
+    vectors: Vec<f64>,
 }
 
 impl SymmetricEigen {
     /// Storage for `n x n` matrices.
     pub(crate) fn new(n: usize) -> Self {
-        SymmetricEigen {
-            a: Mat::zeros(n, n),
-            values: vec![0.0; n],
-            vectors: Mat::identity(n, n),
+        let mut vectors = vec![0.0; n * n];
+        for i in 0..n {
+            vectors[i * (n + 1)] = 1.0;
         }
+        SymmetricEigen {
+            n,
+            a: vec![0.0; n * n],
+            values: vec![0.0; n],
+            vectors,
+        }
+    }
+
+    /// The eigenvectors, one per column.
+    pub(crate) fn vectors(&self) -> MatRef<'_, f64> {
+        MatRef::from_column_major_slice(&self.vectors, self.n, self.n)
     }
 
     /// Decompose the symmetric matrix `m` (its lower triangle is read). Returns `false` (and
     /// leaves unspecified values) when `m` holds non-finite entries.
     pub(crate) fn compute(&mut self, m: MatRef<'_, f64>) -> bool {
-        let n = self.values.len();
+        let n = self.n;
         debug_assert!(m.nrows() == n && m.ncols() == n);
         for j in 0..n {
             for i in j..n {
@@ -40,20 +52,21 @@ impl SymmetricEigen {
                 if !v.is_finite() {
                     return false;
                 }
-                self.a[(i, j)] = v;
-                self.a[(j, i)] = v;
+                self.a[i + j * n] = v;
+                self.a[j + i * n] = v;
             }
         }
         self.vectors.fill(0.0);
         for i in 0..n {
-            self.vectors[(i, i)] = 1.0;
+            self.vectors[i * (n + 1)] = 1.0;
         }
         for _ in 0..MAX_SWEEPS {
             let (mut off, mut diag) = (0.0, 0.0);
             for j in 0..n {
-                diag += self.a[(j, j)] * self.a[(j, j)];
-                for i in j + 1..n {
-                    off += self.a[(i, j)] * self.a[(i, j)];
+                let col = &self.a[j * n..(j + 1) * n];
+                diag += col[j] * col[j];
+                for v in &col[j + 1..] {
+                    off += v * v;
                 }
             }
             if off <= (f64::EPSILON * f64::EPSILON) * 1e-4 * diag || off == 0.0 {
@@ -66,19 +79,21 @@ impl SymmetricEigen {
             }
         }
         for i in 0..n {
-            self.values[i] = self.a[(i, i)];
+            self.values[i] = self.a[i * (n + 1)];
         }
         true
     }
 
     /// One Jacobi rotation annihilating `a[p, q]`.
     fn rotate(&mut self, p: usize, q: usize) {
-        let apq = self.a[(p, q)];
+        let n = self.n;
+        let a = &mut self.a[..n * n];
+        let apq = a[p + q * n];
         if apq == 0.0 {
             return;
         }
-        let n = self.values.len();
-        let theta = (self.a[(q, q)] - self.a[(p, p)]) / (2.0 * apq);
+        let (app, aqq) = (a[p * (n + 1)], a[q * (n + 1)]);
+        let theta = (aqq - app) / (2.0 * apq);
         // t = tan of the rotation angle, the smaller root of t² + 2θt − 1 = 0.
         let t = if theta.abs() > 1e150 {
             0.5 / theta
@@ -88,23 +103,29 @@ impl SymmetricEigen {
         let c = 1.0 / (t * t + 1.0).sqrt();
         let s = t * c;
         let tau = s / (1.0 + c);
-        self.a[(p, p)] -= t * apq;
-        self.a[(q, q)] += t * apq;
-        self.a[(p, q)] = 0.0;
-        self.a[(q, p)] = 0.0;
+        a[p * (n + 1)] = app - t * apq;
+        a[q * (n + 1)] = aqq + t * apq;
+        a[p + q * n] = 0.0;
+        a[q + p * n] = 0.0;
         for r in 0..n {
             if r != p && r != q {
-                let (g, h) = (self.a[(r, p)], self.a[(r, q)]);
+                let (g, h) = (a[r + p * n], a[r + q * n]);
                 let gp = g - s * (h + g * tau);
                 let hq = h + s * (g - h * tau);
-                self.a[(r, p)] = gp;
-                self.a[(p, r)] = gp;
-                self.a[(r, q)] = hq;
-                self.a[(q, r)] = hq;
+                a[r + p * n] = gp;
+                a[p + r * n] = gp;
+                a[r + q * n] = hq;
+                a[q + r * n] = hq;
             }
-            let (g, h) = (self.vectors[(r, p)], self.vectors[(r, q)]);
-            self.vectors[(r, p)] = g - s * (h + g * tau);
-            self.vectors[(r, q)] = h + s * (g - h * tau);
+        }
+        let (vp, vq) = {
+            let (lo, hi) = self.vectors[..n * n].split_at_mut(q * n);
+            (&mut lo[p * n..(p + 1) * n], &mut hi[..n])
+        };
+        for (g, h) in vp.iter_mut().zip(vq.iter_mut()) {
+            let (x, y) = (*g, *h);
+            *g = x - s * (y + x * tau);
+            *h = y + s * (x - y * tau);
         }
     }
 }
@@ -113,6 +134,7 @@ impl SymmetricEigen {
 mod tests {
     use super::*;
     use crate::test_fixtures::{normal, rng};
+    use faer::Mat;
 
     #[test]
     fn reconstructs_random_symmetric_matrices_and_matches_faer() {
@@ -123,7 +145,7 @@ mod tests {
                 let a = (&b + b.transpose()) * scale;
                 let mut eig = SymmetricEigen::new(n);
                 assert!(eig.compute(a.as_ref()));
-                let u = &eig.vectors;
+                let u = eig.vectors();
                 let d = Mat::from_fn(n, n, |i, j| if i == j { eig.values[i] } else { 0.0 });
                 let rec = u * &d * u.transpose();
                 assert!((&rec - &a).norm_max() < 1e-13 * a.norm_max());

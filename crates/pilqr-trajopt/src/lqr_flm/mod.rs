@@ -14,6 +14,7 @@ mod estimate_cost;
 mod eta;
 mod forward;
 mod jacobi;
+mod kernels;
 mod relative_model;
 mod solver;
 mod step_kl;

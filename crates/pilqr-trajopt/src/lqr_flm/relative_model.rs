@@ -31,6 +31,9 @@ pub(crate) struct RelativeModel {
     pub(crate) du: usize,
     /// `F̃ [T, dX, dX+dU] = [F_x + F_u K̄, F_u L̄]`.
     pub(crate) fm: MatStack,
+    /// `F̃_x` padded with `dU` zero rows `[T, dX+dU, dX]`, the layout the forward pass stacks
+    /// `Y_t` under.
+    pub(crate) fx_pad: MatStack,
     /// `f̃ [T, dX] = f + F_u k̄`.
     pub(crate) fv: VecStack,
     /// `C̃ [T, n, n] = Tᵀ C T`.
@@ -65,6 +68,7 @@ impl RelativeModel {
             dx,
             du,
             fm: MatStack::zeros(horizon, dx, n),
+            fx_pad: MatStack::zeros(horizon, n, dx),
             fv: VecStack::zeros(horizon, dx),
             cm: MatStack::zeros(horizon, n, n),
             cv: VecStack::zeros(horizon, n),
@@ -127,6 +131,10 @@ impl RelativeModel {
                 fx_t.copy_from(f.submatrix(0, 0, dx, dx));
                 matmul_into(fx_t.as_mut(), fu, k, 1.0, true);
                 matmul_into(fz_t.as_mut(), fu, l, 1.0, false);
+                self.fx_pad
+                    .at_mut(t)
+                    .submatrix_mut(0, 0, dx, dx)
+                    .copy_from(fx_t.as_ref());
             }
             let fv = self.fv.at_mut(t);
             fv.copy_from_slice(dynamics.fv.at(t));

@@ -14,7 +14,7 @@ use crate::lqr_flm::forward::{
     ForwardWorkspace, GaussianTrajectory, fill_actions, forward_solve, forward_states,
 };
 use crate::lqr_flm::relative_model::RelativeModel;
-use crate::lqr_flm::step_kl::{StepKl, kl_coefficients};
+use crate::lqr_flm::step_kl::StepKl;
 use crate::lqr_flm::{LqrFlmConfig, LqrFlmResult, check_model};
 
 /// A controller in absolute coordinates, with `log det Σ_t` so that the KL needs no further
@@ -103,8 +103,7 @@ pub struct LqrFlm {
     pub(crate) kl: Vec<f64>,
     failed: Vec<f64>,
     pub(crate) eta: Vec<f64>,
-    a: Vec<f64>,
-    ys: Mat<f64>,
+    kl_a: VecStack,
     ls: Mat<f64>,
 }
 
@@ -124,8 +123,7 @@ impl LqrFlm {
             kl: vec![0.0; horizon],
             failed: vec![0.0; horizon],
             eta: vec![1.0; horizon],
-            a: vec![0.0; du],
-            ys: Mat::zeros(du, dx),
+            kl_a: VecStack::zeros(horizon, du),
             ls: Mat::zeros(du, du),
         }
     }
@@ -179,7 +177,13 @@ impl LqrFlm {
             &mut self.sol,
             &mut self.failed,
         )?;
-        forward_states(&self.model, &self.sol, &mut self.forward_ws, &mut self.traj);
+        forward_states(
+            &self.model,
+            &self.sol,
+            &mut self.forward_ws,
+            &mut self.traj,
+            &mut self.kl_a,
+        );
         Ok(self.evaluate_kl(params.omega))
     }
 
@@ -202,7 +206,13 @@ impl LqrFlm {
             &mut self.sol,
             &mut self.failed,
         )?;
-        forward_states(&self.model, &self.sol, &mut self.forward_ws, &mut self.traj);
+        forward_states(
+            &self.model,
+            &self.sol,
+            &mut self.forward_ws,
+            &mut self.traj,
+            &mut self.kl_a,
+        );
         Ok(self.evaluate_kl(params.omega))
     }
 
@@ -230,26 +240,23 @@ impl LqrFlm {
                 s[(i, i)] = 1.0;
             }
         }
-        forward_states(&self.model, &self.sol, &mut self.forward_ws, &mut self.traj);
+        forward_states(
+            &self.model,
+            &self.sol,
+            &mut self.forward_ws,
+            &mut self.traj,
+            &mut self.kl_a,
+        );
     }
 
-    /// Per-step KL of the last backward pass's controller under the marginals in `traj`.
+    /// Per-step KL of the last backward pass's controller under the marginals in `traj`, from
+    /// the coefficients the forward pass left in `kl_a`.
     fn evaluate_kl(&mut self, omega: f64) -> f64 {
-        let dx = self.dx;
         let mut total = 0.0;
         for t in 0..self.horizon {
-            let sigma = self.traj.sigma.at(t);
-            kl_coefficients(
-                self.sol.y.at(t),
-                self.sol.h.at(t),
-                &self.traj.mu.at(t)[..dx],
-                sigma.submatrix(0, 0, dx, dx),
-                self.ys.as_mut(),
-                &mut self.a,
-            );
             let kl = StepKl {
                 lambda: self.sol.lambda.at(t),
-                a: &self.a,
+                a: self.kl_a.at(t),
                 omega,
             }
             .value(self.eta[t]);

@@ -18,6 +18,8 @@ use pilqr_linalg::matmul_into;
 
 /// Newton/bisection rounds of [`StepKl::solve`] (it converges in far fewer).
 const MAX_ROUNDS: usize = 200;
+/// `Σ ln r_i` is taken as `ln Π r_i` while the product stays within `(1/this, this)`.
+const LN_PRODUCT_MAX: f64 = 1e150;
 /// Stop when `|log KL − log target|` is below this.
 const LOG_TOLERANCE: f64 = 1e-10;
 
@@ -35,26 +37,45 @@ pub(crate) struct StepKl<'a> {
 impl StepKl<'_> {
     /// `KL(η)`; requires `λ_i + η > 0` for all i.
     pub(crate) fn value(&self, eta: f64) -> f64 {
-        let mut s = 0.0;
+        let (mut s, mut prod) = (0.0, 1.0);
         for (l, a) in self.lambda.iter().zip(self.a) {
             let d = 1.0 / (l + eta);
             let r = (eta + self.omega) * d;
-            s += r - 1.0 - r.ln() + a * d * d;
+            s += r - 1.0 + a * d * d;
+            prod *= r;
         }
-        (0.5 * s).max(0.0)
+        (0.5 * (s - self.sum_ln_r(eta, prod))).max(0.0)
+    }
+
+    /// `Σ ln r_i` from their product `prod` (one logarithm), or term by term when the product
+    /// left the normal range.
+    #[inline]
+    fn sum_ln_r(&self, eta: f64, prod: f64) -> f64 {
+        if prod.is_normal() && prod < LN_PRODUCT_MAX && prod > 1.0 / LN_PRODUCT_MAX {
+            prod.ln()
+        } else {
+            self.lambda
+                .iter()
+                .map(|l| ((eta + self.omega) / (l + eta)).ln())
+                .sum()
+        }
     }
 
     /// `(KL(η), dKL/d log η)`.
     fn value_and_log_slope(&self, eta: f64) -> (f64, f64) {
-        let (mut s, mut g) = (0.0, 0.0);
+        let (mut s, mut g, mut prod) = (0.0, 0.0, 1.0);
         let e = eta + self.omega;
         for (l, a) in self.lambda.iter().zip(self.a) {
             let d = 1.0 / (l + eta);
             let r = e * d;
-            s += r - 1.0 - r.ln() + a * d * d;
+            s += r - 1.0 + a * d * d;
+            prod *= r;
             g += (l - self.omega) * (l - self.omega) * d * d / e + 2.0 * a * d * d * d;
         }
-        ((0.5 * s).max(0.0), -0.5 * g * eta)
+        (
+            (0.5 * (s - self.sum_ln_r(eta, prod))).max(0.0),
+            -0.5 * g * eta,
+        )
     }
 
     /// The η in `[lo, hi]` (with `λ_i + lo > 0`) where `KL(η) = target`: `lo` when the KL is
@@ -114,6 +135,17 @@ pub(crate) fn kl_coefficients(
     out: &mut [f64],
 ) {
     matmul_into(ys.as_mut(), y, sigma_x, 1.0, false);
+    kl_coefficients_from(y, h, mu_x, ys.as_ref(), out);
+}
+
+/// [`kl_coefficients`] given `ys = Y Σ_x`.
+pub(crate) fn kl_coefficients_from(
+    y: MatRef<'_, f64>,
+    h: &[f64],
+    mu_x: &[f64],
+    ys: MatRef<'_, f64>,
+    out: &mut [f64],
+) {
     let dx = mu_x.len();
     for (i, o) in out.iter_mut().enumerate() {
         let (mut m, mut q) = (h[i], 0.0);
