@@ -89,7 +89,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
 
-    /// Run directory (default: runs/<experiment name>).
+    /// Run directory (default: runs/EXPERIMENT, after the config's `name`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
@@ -109,7 +109,7 @@ pub struct CompareArgs {
     #[arg(long, value_delimiter = ',', value_name = "S,S,...")]
     pub seeds: Vec<u64>,
 
-    /// Run directory (default: runs/<experiment name>-compare).
+    /// Run directory (default: runs/EXPERIMENT-compare, after the config's `name`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
