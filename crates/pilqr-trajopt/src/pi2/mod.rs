@@ -41,6 +41,26 @@ pub struct Pi2Config {
     pub covariance_floor: f64,
     /// A fixed temperature for every step instead of the dual (default: none).
     pub fixed_temperature: Option<f64>,
+    /// PILQR only: which costs-to-go the PI2 stage's temperature dual is solved on (default
+    /// `full-costs`, as in DESIGN.md §4.5). Plain PI2 ignores it.
+    pub pilqr_temperature: PilqrTemperature,
+}
+
+/// Which costs-to-go PILQR's PI2 stage takes its per-step temperature `η_t` from.
+///
+/// The stage always reweights by the **residual** costs-to-go; the temperature only sets how
+/// strongly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PilqrTemperature {
+    /// The dual on the full sampled costs-to-go (DESIGN.md §4.5). The PI2 stage's own KL is then
+    /// not bounded: residuals much larger than the spread of the full costs make its weights
+    /// nearly one-hot.
+    #[default]
+    FullCosts,
+    /// The dual on the residual costs-to-go, so that the PI2 stage's weights have exactly
+    /// `kl_threshold` of KL to uniform, whatever the size of the residuals.
+    ResidualCosts,
 }
 
 impl Default for Pi2Config {
@@ -52,6 +72,7 @@ impl Default for Pi2Config {
             max_temperature: 1e16,
             covariance_floor: 1e-6,
             fixed_temperature: None,
+            pilqr_temperature: PilqrTemperature::FullCosts,
         }
     }
 }

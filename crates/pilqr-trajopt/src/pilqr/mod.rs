@@ -6,7 +6,8 @@
 //! 1. LQR-FLM with per-step KL steps gives `p̂`;
 //! 2. every sample's action is re-expressed through `p̂` with its stored noise,
 //!    `û = K̂ x + k̂ + chol(Σ̂) ε` (reparameterisation, no new rollouts);
-//! 3. the temperature `η_t` comes from the PI2 dual on the *full* sampled costs-to-go;
+//! 3. the temperature `η_t` comes from the PI2 dual on the *full* sampled costs-to-go (or, with
+//!    [`PilqrTemperature::ResidualCosts`], on the residual ones);
 //! 4. PI2 with those fixed `η_t` on the *residual* costs-to-go over the `û` gives `p^{(i)}`.
 
 mod approximate_cost;
@@ -23,8 +24,8 @@ use pilqr_linalg::matmul_into;
 use crate::error::{TrajOptError, expect_dim};
 use crate::lqr_flm::{LqrFlm, LqrFlmConfig, LqrFlmResult};
 use crate::pi2::{
-    Pi2Config, Pi2Result, Pi2Samples, TemperatureSource, check_batch, costs_to_go_in_place,
-    dual_temperature_from, pi2_core,
+    Pi2Config, Pi2Result, Pi2Samples, PilqrTemperature, TemperatureSource, check_batch,
+    costs_to_go_in_place, dual_temperature_from, pi2_core,
 };
 
 /// The outcome of a PILQR update.
@@ -120,8 +121,13 @@ pub fn pilqr_update(
         matmul_into(us.as_mut(), p_hat.gain().at(t), xs, 1.0, true);
         matmul_into(us, p_hat.chol().at(t), eps, 1.0, true);
     }
-    // Temperatures from the full costs-to-go.
+    // Temperatures from the full (or, if configured, the residual) costs-to-go.
     let mut full = batch.cost_all().to_vec();
+    if pi2_config.pilqr_temperature == PilqrTemperature::ResidualCosts {
+        for (f, a) in full.iter_mut().zip(inputs.approximated) {
+            *f -= a;
+        }
+    }
     costs_to_go_in_place(&mut full, horizon);
     let mut column = vec![0.0; n];
     let mut scratch = vec![0.0; n];

@@ -9,13 +9,15 @@ use crate::lqr_flm::LqrFlmConfig;
 use crate::test_fixtures::*;
 
 /// Roll out `policy` in the true linear model from `x0mu` (no process noise), scoring with the
-/// quadratic cost model itself.
+/// quadratic cost model itself plus, per step, `unmodelled` times a standard normal draw (a cost
+/// the model cannot predict).
 fn rollouts(
     policy: &LinearGaussianPolicy,
     dynamics: &LinearDynamics,
     cost: &CostModel,
     n: usize,
     seed: u64,
+    unmodelled: f64,
 ) -> SampleBatch {
     let (t_len, dx, du) = (policy.horizon(), policy.state_dim(), policy.action_dim());
     let mut r = rng(seed);
@@ -30,7 +32,7 @@ fn rollouts(
                     .act_state(t, &x, &noise[t * du..(t + 1) * du], &mut u)
                     .unwrap();
                 let y: Vec<f64> = x.iter().chain(&u).copied().collect();
-                cs.push(cost.eval(t, &y));
+                cs.push(cost.eval(t, &y) + unmodelled * normal(&mut r));
                 xs.extend_from_slice(&x);
                 us.extend_from_slice(&u);
                 if t + 1 < t_len {
@@ -67,7 +69,7 @@ fn true_linear_model_leaves_no_residual_and_pi2_only_averages_noise() {
     let dynamics = linear_system(61, t, dx, du, 0.0);
     let cost = quadratic_cost(62, t, dx, du);
     let prev = random_policy(63, t, dx, du, 0.3);
-    let batch = rollouts(&prev, &dynamics, &cost, n, 64);
+    let batch = rollouts(&prev, &dynamics, &cost, n, 64, 0.0);
     let approx = approximate_costs(&prev, &dynamics, &cost, &batch).unwrap();
     let residual = residual_costs(&batch, &approx).unwrap();
     let num: f64 = residual.iter().map(|r| r.abs()).sum();
@@ -117,4 +119,63 @@ fn true_linear_model_leaves_no_residual_and_pi2_only_averages_noise() {
         // The gains are LQR's.
         assert_eq!(res.policy.gain().at(s), p_hat.gain().at(s));
     }
+}
+
+/// With a cost model 100× too large, the residual costs-to-go vary ~100× more than the full
+/// ones. `residual-costs` temperatures give the PI2 stage's weights exactly `kl_threshold` of KL
+/// to uniform per step; `full-costs` temperatures (DESIGN §4.5) collapse them.
+#[test]
+fn residual_cost_temperature_bounds_the_pi2_stage_kl() {
+    let (t, dx, du, n) = (25, 5, 2, 20);
+    let dynamics = linear_system(61, t, dx, du, 0.0);
+    let cost = quadratic_cost(62, t, dx, du);
+    let prev = random_policy(63, t, dx, du, 0.3);
+    let batch = rollouts(&prev, &dynamics, &cost, n, 64, 0.0);
+    let mut wrong = cost.clone();
+    wrong.cm.as_mut_slice().iter_mut().for_each(|v| *v *= 100.0);
+    wrong.cv.as_mut_slice().iter_mut().for_each(|v| *v *= 100.0);
+    wrong.cc.iter_mut().for_each(|v| *v *= 100.0);
+    let approx = approximate_costs(&prev, &dynamics, &wrong, &batch).unwrap();
+    let targets = vec![0.5; t];
+    let run = |temperature: PilqrTemperature| {
+        let mut lqr = LqrFlm::new(t, dx, du);
+        let pi2 = Pi2Config {
+            kl_threshold: 1.0,
+            pilqr_temperature: temperature,
+            ..Pi2Config::default()
+        };
+        pilqr_update(
+            &mut lqr,
+            PilqrInputs {
+                previous: &prev,
+                kl_reference: None,
+                dynamics: &dynamics,
+                cost: &wrong,
+                batch: &batch,
+                approximated: &approx,
+                kl_targets: &targets,
+                eta_init: &[1.0],
+            },
+            &LqrFlmConfig::default(),
+            &pi2,
+        )
+        .unwrap()
+    };
+    let residual = run(PilqrTemperature::ResidualCosts);
+    assert!(
+        residual.pi2.recovered.is_empty(),
+        "{:?}",
+        residual.pi2.recovered
+    );
+    for (s, kl) in residual.pi2.weight_kl.iter().enumerate() {
+        assert!((kl - 1.0).abs() < 1e-3, "step {s}: weight KL {kl}");
+    }
+    // Temperatures sized for the full costs are ~100× too cold for the residuals: the weights
+    // go one-hot and the covariance collapses, so PI2's recovery has to re-raise η.
+    let full = run(PilqrTemperature::FullCosts);
+    assert!(
+        full.pi2.recovered.len() > t / 2,
+        "only steps {:?} collapsed",
+        full.pi2.recovered
+    );
 }
