@@ -94,6 +94,21 @@ fn write_page(
             format!(" --plan {}", args.plan.display())
         }
     );
+    // The plan's notes read the full run; they would mislabel the quick run's numbers.
+    let quick_sections: Vec<Section>;
+    let sections = if args.quick {
+        quick_sections = sections
+            .iter()
+            .cloned()
+            .map(|mut x| {
+                x.entry.notes = None;
+                x
+            })
+            .collect();
+        &quick_sections[..]
+    } else {
+        sections
+    };
     let text = results_markdown(if args.quick { " (quick)" } else { "" }, &command, sections);
     std::fs::create_dir_all(results).map_err(|e| io_error(results, e))?;
     std::fs::write(page, text).map_err(|e| io_error(page, e))
