@@ -177,14 +177,7 @@ impl LqrFlm {
             &mut self.sol,
             &mut self.failed,
         )?;
-        forward_states(
-            &self.model,
-            &self.sol,
-            &mut self.forward_ws,
-            &mut self.traj,
-            &mut self.kl_a,
-        );
-        Ok(self.evaluate_kl(params.omega))
+        Ok(self.refresh_marginals(params.omega))
     }
 
     /// A per-step search from the stale marginals of the last forward pass: each `η_t` is
@@ -206,6 +199,11 @@ impl LqrFlm {
             &mut self.sol,
             &mut self.failed,
         )?;
+        Ok(self.refresh_marginals(params.omega))
+    }
+
+    /// Forward pass of the state marginals under the current solution, then the per-step KL.
+    fn refresh_marginals(&mut self, omega: f64) -> f64 {
         forward_states(
             &self.model,
             &self.sol,
@@ -213,7 +211,7 @@ impl LqrFlm {
             &mut self.traj,
             &mut self.kl_a,
         );
-        Ok(self.evaluate_kl(params.omega))
+        self.evaluate_kl(omega)
     }
 
     /// A forward pass choosing η under exact marginals with the last backward pass's `Q`.
