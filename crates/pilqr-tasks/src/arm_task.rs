@@ -86,6 +86,52 @@ impl ArmTaskCore {
     }
 }
 
+/// The [`pilqr_core::Task`] methods every arm task implements the same way, inside its
+/// `impl Task for …` block: `name` (the module's `NAME`), `dims` (the given dimensions, the
+/// module's `HORIZON`, the world's control period), `conditions`, `layout` (joint positions
+/// `0..joints`, velocities `joints..2·joints`), `reset` (restores the snapshot through `core`
+/// and records `current`) and `step`. The task struct needs the fields `core: ArmTaskCore`,
+/// `conditions: Vec<Condition>` and `current: usize`.
+macro_rules! arm_task_plumbing {
+    (dx: $dx:expr, du: $du:expr, dobs: $dobs:expr, joints: $joints:expr $(,)?) => {
+        fn name(&self) -> &str {
+            NAME
+        }
+
+        fn dims(&self) -> pilqr_core::TaskDims {
+            pilqr_core::TaskDims {
+                dx: $dx,
+                du: $du,
+                dobs: $dobs,
+                horizon: HORIZON,
+                dt: self.core.world.timing().control_dt(),
+            }
+        }
+
+        fn conditions(&self) -> &[pilqr_core::Condition] {
+            &self.conditions
+        }
+
+        fn layout(&self) -> pilqr_core::StateLayout {
+            pilqr_core::StateLayout {
+                joint_pos: 0..$joints,
+                joint_vel: $joints..2 * $joints,
+            }
+        }
+
+        fn reset(&mut self, condition: usize) -> Result<(), pilqr_core::TaskError> {
+            self.core.reset(condition)?;
+            self.current = condition;
+            Ok(())
+        }
+
+        fn step(&mut self, u: &[f64]) -> Result<(), pilqr_core::TaskError> {
+            self.core.step(u)
+        }
+    };
+}
+pub(crate) use arm_task_plumbing;
+
 /// A link of a planar arm turning about z: a capsule from the joint along the link's x axis.
 pub fn planar_link(
     name: &str,

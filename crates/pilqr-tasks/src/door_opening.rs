@@ -38,8 +38,8 @@
 use std::sync::Arc;
 
 use pilqr_core::{
-    ActionCost, Condition, Cost, Outcome, Penalty, Split, StateCost, StateLayout, Task, TaskDims,
-    TaskError, TrajectoryRef, Waypoint, WaypointCost, WeightedSum, validate_condition,
+    ActionCost, Condition, Cost, Outcome, Penalty, Split, StateCost, Task, TaskError,
+    TrajectoryRef, Waypoint, WaypointCost, WeightedSum, validate_condition,
 };
 
 use crate::arm_task::ArmTaskCore;
@@ -271,40 +271,7 @@ impl DoorOpening {
 }
 
 impl Task for DoorOpening {
-    fn name(&self) -> &str {
-        NAME
-    }
-
-    fn dims(&self) -> TaskDims {
-        TaskDims {
-            dx: DX,
-            du: DOF,
-            dobs: DOBS,
-            horizon: HORIZON,
-            dt: self.core.world.timing().control_dt(),
-        }
-    }
-
-    fn conditions(&self) -> &[Condition] {
-        &self.conditions
-    }
-
-    fn layout(&self) -> StateLayout {
-        StateLayout {
-            joint_pos: 0..DOF,
-            joint_vel: DOF..2 * DOF,
-        }
-    }
-
-    fn reset(&mut self, condition: usize) -> Result<(), TaskError> {
-        self.core.reset(condition)?;
-        self.current = condition;
-        Ok(())
-    }
-
-    fn step(&mut self, u: &[f64]) -> Result<(), TaskError> {
-        self.core.step(u)
-    }
+    crate::arm_task::arm_task_plumbing!(dx: DX, du: DOF, dobs: DOBS, joints: DOF);
 
     fn state(&self, x: &mut [f64]) {
         let w = &self.core.world;

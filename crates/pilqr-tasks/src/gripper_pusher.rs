@@ -33,8 +33,8 @@
 use std::sync::Arc;
 
 use pilqr_core::{
-    ActionCost, Condition, Cost, Outcome, Penalty, Ramp, Split, StateCost, StateLayout, Task,
-    TaskDims, TaskError, TrajectoryRef, WeightedSum, validate_condition,
+    ActionCost, Condition, Cost, Outcome, Penalty, Ramp, Split, StateCost, Task, TaskError,
+    TrajectoryRef, WeightedSum, validate_condition,
 };
 
 use crate::arm_task::{ArmTaskCore, JointParams, planar_link, put_xy};
@@ -258,40 +258,7 @@ impl GripperPusher {
 }
 
 impl Task for GripperPusher {
-    fn name(&self) -> &str {
-        NAME
-    }
-
-    fn dims(&self) -> TaskDims {
-        TaskDims {
-            dx: DX,
-            du: DU,
-            dobs: DOBS,
-            horizon: HORIZON,
-            dt: self.core.world.timing().control_dt(),
-        }
-    }
-
-    fn conditions(&self) -> &[Condition] {
-        &self.conditions
-    }
-
-    fn layout(&self) -> StateLayout {
-        StateLayout {
-            joint_pos: 0..3,
-            joint_vel: 3..6,
-        }
-    }
-
-    fn reset(&mut self, condition: usize) -> Result<(), TaskError> {
-        self.core.reset(condition)?;
-        self.current = condition;
-        Ok(())
-    }
-
-    fn step(&mut self, u: &[f64]) -> Result<(), TaskError> {
-        self.core.step(u)
-    }
+    crate::arm_task::arm_task_plumbing!(dx: DX, du: DU, dobs: DOBS, joints: 3);
 
     fn state(&self, x: &mut [f64]) {
         let w = &self.core.world;

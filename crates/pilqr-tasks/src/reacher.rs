@@ -22,8 +22,8 @@
 use std::sync::Arc;
 
 use pilqr_core::{
-    ActionCost, Condition, Cost, Outcome, Penalty, RunSeed, Split, StateCost, StateLayout, Task,
-    TaskDims, TaskError, TrajectoryRef, WeightedSum, validate_condition,
+    ActionCost, Condition, Cost, Outcome, Penalty, RunSeed, Split, StateCost, Task, TaskError,
+    TrajectoryRef, WeightedSum, validate_condition,
 };
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -165,40 +165,7 @@ impl Reacher {
 }
 
 impl Task for Reacher {
-    fn name(&self) -> &str {
-        NAME
-    }
-
-    fn dims(&self) -> TaskDims {
-        TaskDims {
-            dx: 8,
-            du: 2,
-            dobs: 8,
-            horizon: HORIZON,
-            dt: self.core.world.timing().control_dt(),
-        }
-    }
-
-    fn conditions(&self) -> &[Condition] {
-        &self.conditions
-    }
-
-    fn layout(&self) -> StateLayout {
-        StateLayout {
-            joint_pos: 0..2,
-            joint_vel: 2..4,
-        }
-    }
-
-    fn reset(&mut self, condition: usize) -> Result<(), TaskError> {
-        self.core.reset(condition)?;
-        self.current = condition;
-        Ok(())
-    }
-
-    fn step(&mut self, u: &[f64]) -> Result<(), TaskError> {
-        self.core.step(u)
-    }
+    crate::arm_task::arm_task_plumbing!(dx: 8, du: 2, dobs: 8, joints: 2);
 
     fn state(&self, x: &mut [f64]) {
         let w = &self.core.world;
