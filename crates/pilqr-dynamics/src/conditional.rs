@@ -5,13 +5,12 @@
 //! the input: `b ~ N(F a + f, Σ_{b|a})`. Dynamics regression is the special case
 //! `a = [x_t; u_t]`, `b = x_{t+1}`; MDGPS's policy linearisation uses `a = x_t`, `b = μθ(x_t)`.
 
-use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
 use faer::linalg::triangular_solve::{
     solve_lower_triangular_in_place, solve_upper_triangular_in_place,
 };
 use faer::reborrow::ReborrowMut;
-use faer::{Accum, Mat, MatMut, MatRef, Par};
-use pilqr_linalg::matmul_into;
+use faer::{Mat, MatMut, MatRef, Par};
+use pilqr_linalg::{lower_matmul_into, matmul_into, mirror_lower};
 use serde::{Deserialize, Serialize};
 
 use crate::error::DynamicsError;
@@ -333,17 +332,7 @@ impl ConditionalRegressor {
         let (pt, qt) = (w.pq_t.as_ref().subrows(0, a), w.pq_t.as_ref().subrows(a, b));
         // gain = Qᵀ P = Qᵀ·(Pᵀ)ᵀ; covariance = ridge · Qᵀ Q (lower triangle, then mirrored).
         matmul_into(gain.rb_mut(), qt, pt.transpose(), 1.0, false);
-        tri_matmul(
-            covariance.rb_mut(),
-            BlockStructure::TriangularLower,
-            Accum::Replace,
-            qt,
-            BlockStructure::Rectangular,
-            qt.transpose(),
-            BlockStructure::Rectangular,
-            ridge,
-            Par::Seq,
-        );
+        lower_matmul_into(covariance.rb_mut(), qt, qt.transpose(), ridge, false);
         mirror_lower(covariance.rb_mut());
         // offset = μ_b − gain μ_a, column by column of the gain.
         let (mu_a, mu_b) = self.mean.split_at(a);
@@ -391,16 +380,12 @@ impl ConditionalRegressor {
                 .subrows_mut(j, b - j)
                 .copy_from(self.sigma.col(a + j).subrows(a + j, b - j));
         }
-        tri_matmul(
+        lower_matmul_into(
             covariance.rb_mut(),
-            BlockStructure::TriangularLower,
-            Accum::Add,
             self.solved.transpose(),
-            BlockStructure::Rectangular,
             self.solved.as_ref(),
-            BlockStructure::Rectangular,
             -1.0,
-            Par::Seq,
+            true,
         );
         mirror_lower(covariance.rb_mut());
         solve_upper_triangular_in_place(self.l_aa.transpose(), self.solved.as_mut(), Par::Seq);
@@ -514,21 +499,7 @@ pub(crate) fn apply_prior(sigma: &mut Mat<f64>, mean: &[f64], n: f64, p: PriorRe
 
 /// `dst (lower triangle) = Y Yᵀ` (or `+= Y Yᵀ` with `accumulate`), single-threaded.
 pub(crate) fn scatter_lower(dst: MatMut<'_, f64>, y: MatRef<'_, f64>, accumulate: bool) {
-    tri_matmul(
-        dst,
-        BlockStructure::TriangularLower,
-        if accumulate {
-            Accum::Add
-        } else {
-            Accum::Replace
-        },
-        y,
-        BlockStructure::Rectangular,
-        y.transpose(),
-        BlockStructure::Rectangular,
-        1.0,
-        Par::Seq,
-    );
+    lower_matmul_into(dst, y, y.transpose(), 1.0, accumulate);
 }
 
 /// Column `j` of a matrix with contiguous columns.
@@ -539,18 +510,6 @@ fn col<'a>(m: MatRef<'a, f64>, j: usize) -> &'a [f64] {
         // Callers pass matrices with unit row stride (`fit_into` copies any other layout).
         .expect("contiguous columns")
         .as_slice()
-}
-
-/// Copy the lower triangle onto the upper one.
-pub(crate) fn mirror_lower(mut m: MatMut<'_, f64>) {
-    let n = m.nrows();
-    for j in 1..n {
-        // Column j above the diagonal ← row j left of the diagonal.
-        let (mut top, bottom) = m.rb_mut().split_at_row_mut(j);
-        top.rb_mut()
-            .col_mut(j)
-            .copy_from(bottom.as_ref().row(0).subcols(0, j).transpose());
-    }
 }
 
 /// Fit `b | a` once (convenience wrapper over [`ConditionalRegressor`]).

@@ -55,7 +55,7 @@ pub use blocks::{
 pub use cholesky::{Cholesky, Jitter, matmul_into};
 pub use error::{LinalgError, check_finite, check_shape};
 pub use stack::{MatStack, VecStack};
-pub use symmetric::{min_eigenvalue, symmetrize};
+pub use symmetric::{lower_matmul_into, min_eigenvalue, mirror_lower, symmetrize};
 
 pub use faer;
 

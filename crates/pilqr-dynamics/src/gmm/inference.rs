@@ -6,9 +6,9 @@ use faer::reborrow::ReborrowMut;
 use faer::{Mat, MatMut, MatRef};
 
 use super::Gmm;
-use crate::conditional::mirror_lower;
 use crate::error::DynamicsError;
 use crate::niw_prior::NiwPrior;
+use pilqr_linalg::mirror_lower;
 
 impl Gmm {
     /// The normalised NIW prior for a query set of points (DESIGN.md §4.2): with

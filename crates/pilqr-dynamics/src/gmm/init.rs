@@ -10,7 +10,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::{Params, col};
-use crate::conditional::{mirror_lower, scatter_lower};
+use crate::conditional::scatter_lower;
+use pilqr_linalg::mirror_lower;
 
 /// Lloyd iterations refining the k-means++ seeds.
 pub(super) const LLOYD_ITERATIONS: usize = 10;

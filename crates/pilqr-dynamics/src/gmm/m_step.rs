@@ -12,7 +12,8 @@ use faer::MatRef;
 use faer::reborrow::ReborrowMut;
 
 use super::{MIN_WEIGHT, Params, col};
-use crate::conditional::{mirror_lower, scatter_lower};
+use crate::conditional::scatter_lower;
+use pilqr_linalg::mirror_lower;
 
 /// Responsibilities below this are left out of a component's M-step.
 pub(super) const RESP_CUTOFF: f64 = 1e-12;

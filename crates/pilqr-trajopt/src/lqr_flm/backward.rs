@@ -15,13 +15,15 @@
 //! ([`crate::lqr_flm::step_kl`]) above the threshold. A threshold above `max_eta` is
 //! [`TrajOptError::NotPositiveDefinite`] with the step, η and `Q_uu`'s smallest eigenvalue.
 
-use faer::Mat;
-use pilqr_linalg::{MatStack, VecStack, matmul_into, min_eigenvalue};
+use faer::{Mat, MatMut};
+use pilqr_linalg::{
+    MatStack, VecStack, lower_matmul_into, matmul_into, min_eigenvalue, mirror_lower,
+};
 
 use crate::error::TrajOptError;
 use crate::lqr_flm::GaussianTrajectory;
 use crate::lqr_flm::jacobi::SymmetricEigen;
-use crate::lqr_flm::kernels::{axpy, dot, lower_matmul, mirror_lower};
+use crate::lqr_flm::kernels::{axpy, dot};
 use crate::lqr_flm::relative_model::RelativeModel;
 use crate::lqr_flm::step_kl::{StepKl, kl_coefficients};
 
@@ -237,7 +239,7 @@ fn build_q(model: &RelativeModel, t: usize, has_next: bool, ws: &mut BackwardWor
     let dx = ws.vx.len();
     // W = V F̃ (V is kept full and symmetric), then Q += F̃ᵀ W on the lower triangle.
     matmul_into(ws.vf.at_mut(0), ws.vxx.at(0), f, 1.0, false);
-    lower_matmul(ws.q.at_mut(0), f.transpose(), ws.vf.at(0), 1.0, true);
+    lower_matmul_into(ws.q.at_mut(0), f.transpose(), ws.vf.at(0), 1.0, true);
     // q += F̃ᵀ v + Wᵀ f̃, one column of F̃ and of W at a time.
     let (fs, ws_f, fv) = (model.fm.step_slice(t), ws.vf.step_slice(0), model.fv.at(t));
     for (j, o) in ws.qv.iter_mut().enumerate() {
@@ -298,7 +300,11 @@ fn finish_step(
                 axpy(col, -ws.dy[(k, j)], &ws.yt[k * dx + j..(k + 1) * dx]);
             }
         }
-        mirror_lower(v, dx, dx);
+        mirror_lower(MatMut::from_column_major_slice_mut(
+            &mut v[..dx * dx],
+            dx,
+            dx,
+        ));
     }
     for j in 0..dx {
         ws.vx[j] = ws.qv[j] - dot(&ys[j * du..(j + 1) * du], &ws.dh);

@@ -11,11 +11,11 @@
 
 use faer::{Mat, MatMut, MatRef};
 use pilqr_dynamics::LinearDynamics;
-use pilqr_linalg::{MatStack, VecStack, matmul_into, symmetrize};
+use pilqr_linalg::{MatStack, VecStack, lower_matmul_into, matmul_into, symmetrize};
 use serde::{Deserialize, Serialize};
 
 use crate::lqr_flm::backward::{BackwardParams, StepSolutions, pd_threshold, step_controller};
-use crate::lqr_flm::kernels::{add_lower_and_mirror, axpy, lower_matmul};
+use crate::lqr_flm::kernels::{add_lower_and_mirror, axpy};
 use crate::lqr_flm::relative_model::RelativeModel;
 use crate::lqr_flm::step_kl::{StepKl, kl_coefficients, kl_coefficients_from};
 
@@ -114,7 +114,7 @@ pub fn forward_pass(
         // S_{t+1,xx} = Fm S Fmᵀ + dyn_covar, on the lower triangle, then mirrored.
         matmul_into(ws.fs.at_mut(0), fm, out.sigma.at(t), 1.0, false);
         let next = &mut out.sigma.as_mut_slice()[(t + 1) * n * n..(t + 2) * n * n];
-        lower_matmul(
+        lower_matmul_into(
             MatMut::from_column_major_slice_mut(next, n, n).submatrix_mut(0, 0, dx, dx),
             ws.fs.at(0),
             fm.transpose(),
@@ -317,7 +317,7 @@ fn propagate_step(
         );
     }
     let next = &mut out.sigma.as_mut_slice()[(t + 1) * n * n..(t + 2) * n * n];
-    lower_matmul(
+    lower_matmul_into(
         MatMut::from_column_major_slice_mut(next, n, n).submatrix_mut(0, 0, dx, dx),
         ws.gb.at(0).subrows(0, dx),
         ws.ay.at(0).subrows(0, dx).transpose(),

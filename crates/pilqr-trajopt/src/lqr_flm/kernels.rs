@@ -1,46 +1,9 @@
-//! Small dense kernels of the passes: products that fill only the lower triangle of a
-//! symmetric result (faer's triangular matmul, single-threaded), mirroring, and short
-//! vector loops that are cheaper written out than dispatched to a matmul.
+//! Small dense kernels of the passes on column-major slices: adding a lower triangle and
+//! mirroring it, and short vector loops that are cheaper written out than dispatched to a
+//! matmul. Products that fill one triangle are [`pilqr_linalg::lower_matmul_into`].
 
-use faer::linalg::matmul::triangular::{BlockStructure, matmul};
-use faer::{Accum, MatMut, MatRef, Par};
-
-/// `dst_lower (+)= alpha · lhs · rhs` on the lower triangle (diagonal included) of the square
-/// `dst`; its strict upper triangle is neither read nor written.
-pub(crate) fn lower_matmul(
-    dst: MatMut<'_, f64>,
-    lhs: MatRef<'_, f64>,
-    rhs: MatRef<'_, f64>,
-    alpha: f64,
-    accumulate: bool,
-) {
-    let accum = if accumulate {
-        Accum::Add
-    } else {
-        Accum::Replace
-    };
-    matmul(
-        dst,
-        BlockStructure::TriangularLower,
-        accum,
-        lhs,
-        BlockStructure::Rectangular,
-        rhs,
-        BlockStructure::Rectangular,
-        alpha,
-        Par::Seq,
-    );
-}
-
-/// Copy the strict lower triangle of the leading `m x m` block of a column-major slice with
-/// column stride `ld` onto its strict upper triangle.
-pub(crate) fn mirror_lower(s: &mut [f64], ld: usize, m: usize) {
-    for j in 0..m {
-        for i in j + 1..m {
-            s[j + i * ld] = s[i + j * ld];
-        }
-    }
-}
+use faer::MatMut;
+use pilqr_linalg::mirror_lower;
 
 /// Add the lower triangle of the `m x m` matrix `w` (column stride `ldw`) to that of the leading
 /// `m x m` block of `s` (column stride `ld`), then mirror the block's lower triangle onto its
@@ -52,7 +15,7 @@ pub(crate) fn add_lower_and_mirror(s: &mut [f64], ld: usize, w: &[f64], ldw: usi
             *o += v;
         }
     }
-    mirror_lower(s, ld, m);
+    mirror_lower(MatMut::from_column_major_slice_with_stride_mut(s, m, m, ld));
 }
 
 /// `Σ a_i b_i` over the common length.
@@ -88,33 +51,6 @@ pub(crate) fn axpy(y: &mut [f64], alpha: f64, x: &[f64]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_fixtures::{normal, rng};
-    use faer::Mat;
-
-    #[test]
-    fn lower_matmul_matches_the_full_product_on_the_lower_triangle() {
-        let mut r = rng(5);
-        let (n, k) = (7, 5);
-        let a = Mat::from_fn(n, k, |_, _| normal(&mut r));
-        let b = Mat::from_fn(k, n, |_, _| normal(&mut r));
-        let c0 = Mat::from_fn(n, n, |_, _| normal(&mut r));
-        let mut c = c0.clone();
-        lower_matmul(c.as_mut(), a.as_ref(), b.as_ref(), -2.0, true);
-        let full = &c0 - (&a * &b) * 2.0;
-        for j in 0..n {
-            for i in 0..n {
-                let want = if i >= j { full[(i, j)] } else { c0[(i, j)] };
-                assert!((c[(i, j)] - want).abs() < 1e-12, "({i}, {j})");
-            }
-        }
-        let mut s: Vec<f64> = (0..n * n).map(|k| c[(k % n, k / n)]).collect();
-        mirror_lower(&mut s, n, n);
-        for j in 0..n {
-            for i in 0..n {
-                assert_eq!(s[i + j * n], c[(i.max(j), i.min(j))]);
-            }
-        }
-    }
 
     #[test]
     fn add_lower_and_mirror_adds_and_symmetrises() {
