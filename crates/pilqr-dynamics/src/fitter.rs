@@ -11,7 +11,7 @@ use crate::error::DynamicsError;
 use crate::gmm::EmReport;
 use crate::initial_state::fit_initial_state;
 use crate::linear_dynamics::LinearDynamics;
-use crate::regression::{StepPriors, fit_transitions, step_points};
+use crate::regression::{StepPriors, fit_linear_dynamics_into, fit_transitions, step_points};
 
 /// Fits time-varying linear-Gaussian dynamics to each new batch of samples of one condition,
 /// keeping the GMM prior's trajectory buffer and mixture across iterations.
@@ -191,10 +191,12 @@ impl DynamicsFitter {
         }
         let mut out = LinearDynamics::zeros(d.horizon, d.dx, d.du);
         let Some(prior) = &self.prior else {
-            fit_transitions(batch, self.config.regularization, None, &mut out)?;
-            let (mu, sigma) = fit_initial_state(batch, self.config.initial_state_var, None)?;
-            out.x0mu = mu;
-            out.x0sigma = MatStack::repeat(1, sigma.as_ref());
+            fit_linear_dynamics_into(
+                batch,
+                self.config.regularization,
+                self.config.initial_state_var,
+                &mut out,
+            )?;
             return Ok(out);
         };
         let mut next = prior.clone();
