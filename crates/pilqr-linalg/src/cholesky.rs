@@ -266,12 +266,16 @@ pub fn matmul_into(
     alpha: f64,
     accumulate: bool,
 ) {
-    let accum = if accumulate {
+    faer::linalg::matmul::matmul(dst, accum(accumulate), lhs, rhs, alpha, Par::Seq);
+}
+
+/// faer's accumulation mode for the `accumulate` flag of the `*_matmul_into` functions.
+pub(crate) fn accum(accumulate: bool) -> Accum {
+    if accumulate {
         Accum::Add
     } else {
         Accum::Replace
-    };
-    faer::linalg::matmul::matmul(dst, accum, lhs, rhs, alpha, Par::Seq);
+    }
 }
 
 #[cfg(test)]

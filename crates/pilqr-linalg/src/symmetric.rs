@@ -3,7 +3,9 @@
 
 use faer::linalg::matmul::triangular::{BlockStructure, matmul as triangular_matmul};
 use faer::reborrow::ReborrowMut;
-use faer::{Accum, MatMut, MatRef, Par, Side};
+use faer::{MatMut, MatRef, Par, Side};
+
+use crate::cholesky::accum;
 
 /// Replace `m` by `(m + mᵀ)/2`. Round-off makes products like `Fᵀ V F` slightly asymmetric;
 /// Cholesky reads one triangle only, so keep both equal.
@@ -33,15 +35,10 @@ pub fn lower_matmul_into(
     alpha: f64,
     accumulate: bool,
 ) {
-    let accum = if accumulate {
-        Accum::Add
-    } else {
-        Accum::Replace
-    };
     triangular_matmul(
         dst,
         BlockStructure::TriangularLower,
-        accum,
+        accum(accumulate),
         lhs,
         BlockStructure::Rectangular,
         rhs,

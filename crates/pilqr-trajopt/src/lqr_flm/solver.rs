@@ -204,6 +204,12 @@ impl LqrFlm {
 
     /// Forward pass of the state marginals under the current solution, then the per-step KL.
     fn refresh_marginals(&mut self, omega: f64) -> f64 {
+        self.forward_marginals();
+        self.evaluate_kl(omega)
+    }
+
+    /// Forward pass of the state marginals (and the KL coefficients) of the current solution.
+    fn forward_marginals(&mut self) {
         forward_states(
             &self.model,
             &self.sol,
@@ -211,7 +217,6 @@ impl LqrFlm {
             &mut self.traj,
             &mut self.kl_a,
         );
-        self.evaluate_kl(omega)
     }
 
     /// A forward pass choosing η under exact marginals with the last backward pass's `Q`.
@@ -238,13 +243,7 @@ impl LqrFlm {
                 s[(i, i)] = 1.0;
             }
         }
-        forward_states(
-            &self.model,
-            &self.sol,
-            &mut self.forward_ws,
-            &mut self.traj,
-            &mut self.kl_a,
-        );
+        self.forward_marginals();
     }
 
     /// Per-step KL of the last backward pass's controller under the marginals in `traj`, from
