@@ -100,11 +100,16 @@ pub(crate) fn expect_finite(
     values: &[f64],
     per_step: usize,
 ) -> Result<(), TrajOptError> {
-    match values.iter().position(|v| !v.is_finite()) {
-        None => Ok(()),
-        Some(p) => Err(TrajOptError::NonFinite {
-            field,
-            step: p / per_step.max(1),
-        }),
+    // A branch-free scan per block (it vectorises); the position only on the error path.
+    const BLOCK: usize = 512;
+    for (b, block) in values.chunks(BLOCK).enumerate() {
+        if block.iter().fold(false, |bad, v| bad | !v.is_finite()) {
+            let p = b * BLOCK + block.iter().position(|v| !v.is_finite()).unwrap_or(0);
+            return Err(TrajOptError::NonFinite {
+                field,
+                step: p / per_step.max(1),
+            });
+        }
     }
+    Ok(())
 }

@@ -23,7 +23,7 @@ use pilqr_linalg::{
 use crate::error::TrajOptError;
 use crate::lqr_flm::GaussianTrajectory;
 use crate::lqr_flm::jacobi::SymmetricEigen;
-use crate::lqr_flm::kernels::{axpy, dot};
+use crate::lqr_flm::kernels::{add_matvec, dot};
 use crate::lqr_flm::relative_model::RelativeModel;
 use crate::lqr_flm::step_kl::{StepKl, kl_coefficients};
 
@@ -109,11 +109,11 @@ pub(crate) struct BackwardWorkspace {
     q: MatStack,
     qv: Vec<f64>,
     eig: SymmetricEigen,
-    dy: Mat<f64>,
+    ctl: ControllerScratch,
     yt: Vec<f64>,
+    u: Vec<f64>,
     ys: Mat<f64>,
     a: Vec<f64>,
-    dh: Vec<f64>,
 }
 
 impl BackwardWorkspace {
@@ -126,11 +126,11 @@ impl BackwardWorkspace {
             q: MatStack::zeros(1, n, n),
             qv: vec![0.0; n],
             eig: SymmetricEigen::new(du),
-            dy: Mat::zeros(du, dx),
+            ctl: ControllerScratch::new(dx, du),
             yt: vec![0.0; dx * du],
+            u: vec![0.0; dx],
             ys: Mat::zeros(du, dx),
             a: vec![0.0; du],
-            dh: vec![0.0; du],
         }
     }
 }
@@ -240,11 +240,12 @@ fn build_q(model: &RelativeModel, t: usize, has_next: bool, ws: &mut BackwardWor
     // W = V F̃ (V is kept full and symmetric), then Q += F̃ᵀ W on the lower triangle.
     matmul_into(ws.vf.at_mut(0), ws.vxx.at(0), f, 1.0, false);
     lower_matmul_into(ws.q.at_mut(0), f.transpose(), ws.vf.at(0), 1.0, true);
-    // q += F̃ᵀ v + Wᵀ f̃, one column of F̃ and of W at a time.
-    let (fs, ws_f, fv) = (model.fm.step_slice(t), ws.vf.step_slice(0), model.fv.at(t));
-    for (j, o) in ws.qv.iter_mut().enumerate() {
-        let col = j * dx..(j + 1) * dx;
-        *o += dot(&fs[col.clone()], &ws.vx) + dot(&ws_f[col], fv);
+    // q += F̃ᵀ (v + V f̃), one column of F̃ at a time.
+    let (fs, fv) = (model.fm.step_slice(t), model.fv.at(t));
+    ws.u.copy_from_slice(&ws.vx);
+    add_matvec(&mut ws.u, ws.vxx.as_slice(), dx, fv);
+    for (o, col) in ws.qv.iter_mut().zip(fs.chunks_exact(dx)) {
+        *o += dot(col, &ws.u);
     }
 }
 
@@ -252,19 +253,18 @@ fn build_q(model: &RelativeModel, t: usize, has_next: bool, ws: &mut BackwardWor
 fn project(ws: &BackwardWorkspace, dx: usize, y: &mut MatStack, h: &mut VecStack, t: usize) {
     let du = ws.a.len();
     let n = dx + du;
-    let u = ws.eig.vectors();
+    let u = ws.eig.vectors_slice();
     let q = ws.q.as_slice();
     let yt = &mut y.as_mut_slice()[t * du * dx..(t + 1) * du * dx];
-    // Column j of Q_zx is the contiguous tail of column j of Q.
-    for j in 0..dx {
-        let qz = &q[j * n + dx..(j + 1) * n];
-        for i in 0..du {
-            yt[i + j * du] = (0..du).map(|k| u[(k, i)] * qz[k]).sum();
+    // Column j of Q_zx is the contiguous tail of column j of Q; column i of U is contiguous.
+    for (ycol, qcol) in yt.chunks_exact_mut(du).zip(q.chunks_exact(n)) {
+        let qz = &qcol[dx..];
+        for (o, ucol) in ycol.iter_mut().zip(u.chunks_exact(du)) {
+            *o = dot(ucol, qz);
         }
     }
-    let hv = h.at_mut(t);
-    for (i, o) in hv.iter_mut().enumerate() {
-        *o = (0..du).map(|k| u[(k, i)] * ws.qv[dx + k]).sum();
+    for (o, ucol) in h.at_mut(t).iter_mut().zip(u.chunks_exact(du)) {
+        *o = dot(ucol, &ws.qv[dx..]);
     }
 }
 
@@ -279,8 +279,8 @@ fn finish_step(
 ) {
     out.lambda.at_mut(t).copy_from_slice(&ws.eig.values);
     out.vectors.at_mut(t).copy_from(ws.eig.vectors());
-    step_controller(out, t, eta, omega, ws.dy.as_mut(), &mut ws.dh);
-    let du = ws.dh.len();
+    step_controller(out, t, eta, omega, &mut ws.ctl);
+    let du = ws.ctl.dh.len();
     // V = Q_xx − Yᵀ D Y on the lower triangle, column by column from Yᵀ (contiguous columns),
     // then mirrored; v = q_x − Yᵀ D h.
     let n = dx + du;
@@ -292,13 +292,14 @@ fn finish_step(
     }
     {
         let (v, q) = (ws.vxx.as_mut_slice(), ws.q.as_slice());
+        let ControllerScratch { dy, neg, .. } = &mut ws.ctl;
         for j in 0..dx {
             let col = &mut v[j * dx + j..(j + 1) * dx];
-            let qcol = &q[j * n + j..j * n + dx];
-            col.copy_from_slice(qcol);
-            for k in 0..du {
-                axpy(col, -ws.dy[(k, j)], &ws.yt[k * dx + j..(k + 1) * dx]);
+            col.copy_from_slice(&q[j * n + j..j * n + dx]);
+            for (o, d) in neg.iter_mut().zip(&dy[j * du..(j + 1) * du]) {
+                *o = -d;
             }
+            add_matvec(col, &ws.yt[j..], dx, neg);
         }
         mirror_lower(MatMut::from_column_major_slice_mut(
             &mut v[..dx * dx],
@@ -307,47 +308,81 @@ fn finish_step(
         ));
     }
     for j in 0..dx {
-        ws.vx[j] = ws.qv[j] - dot(&ys[j * du..(j + 1) * du], &ws.dh);
+        ws.vx[j] = ws.qv[j] - dot(&ys[j * du..(j + 1) * du], &ws.ctl.dh);
     }
 }
 
 /// The controller of step t at `eta` from its stored `λ, U, Y, h`: `K̃ = −UDY`, `k̃ = −UDh`,
-/// `S = U diag(√r)`; leaves `DY` in `dy` and `Dh` in `dh`.
+/// `S = U diag(√r)`; leaves `DY` and `Dh` in the scratch.
 pub(crate) fn step_controller(
     out: &mut StepSolutions,
     t: usize,
     eta: f64,
     omega: f64,
-    mut dy: faer::MatMut<'_, f64>,
-    dh: &mut [f64],
+    scratch: &mut ControllerScratch,
 ) {
-    let (du, dx) = (dy.nrows(), dy.ncols());
+    let du = scratch.dh.len();
+    let dx = scratch.dy.len() / du.max(1);
     let lambda = out.lambda.at(t);
-    let y = out.y.at(t);
-    let h = out.h.at(t);
-    let u = out.vectors.at(t);
-    let mut s = out.cov_sqrt.at_mut(t);
+    let (y, h) = (out.y.step_slice(t), out.h.at(t));
+    let u = out.vectors.step_slice(t);
+    let s = &mut out.cov_sqrt.as_mut_slice()[t * du * du..(t + 1) * du * du];
+    let ControllerScratch { d, dy, dh, .. } = scratch;
     for i in 0..du {
-        let d = 1.0 / (lambda[i] + eta);
-        for j in 0..dx {
-            dy[(i, j)] = d * y[(i, j)];
-        }
-        dh[i] = d * h[i];
-        let sr = ((eta + omega) * d).sqrt();
-        for k in 0..du {
-            s[(k, i)] = u[(k, i)] * sr;
+        d[i] = 1.0 / (lambda[i] + eta);
+        dh[i] = d[i] * h[i];
+        let sr = ((eta + omega) * d[i]).sqrt();
+        for (o, v) in s[i * du..(i + 1) * du]
+            .iter_mut()
+            .zip(&u[i * du..(i + 1) * du])
+        {
+            *o = v * sr;
         }
     }
-    // K̃ = −U (DY), column by column.
+    // Column j of DY (Y is dU x dX, column-major), then column j of K̃ = −U (DY).
     let gain = &mut out.gain.as_mut_slice()[t * du * dx..(t + 1) * du * dx];
-    for j in 0..dx {
-        for k in 0..du {
-            gain[k + j * du] = -(0..du).map(|i| u[(k, i)] * dy[(i, j)]).sum::<f64>();
+    for ((dcol, ycol), gcol) in dy
+        .chunks_exact_mut(du)
+        .zip(y.chunks_exact(du))
+        .zip(gain.chunks_exact_mut(du))
+    {
+        for ((o, yv), dv) in dcol.iter_mut().zip(ycol).zip(d.iter()) {
+            *o = dv * yv;
+        }
+        gcol.fill(0.0);
+        for (ucol, &c) in u.chunks_exact(du).zip(dcol.iter()) {
+            for (g, v) in gcol.iter_mut().zip(ucol) {
+                *g -= v * c;
+            }
         }
     }
     let off = out.offset.at_mut(t);
-    for (k, o) in off.iter_mut().enumerate() {
-        *o = -(0..du).map(|i| u[(k, i)] * dh[i]).sum::<f64>();
+    off.fill(0.0);
+    for (ucol, &c) in u.chunks_exact(du).zip(dh.iter()) {
+        for (o, v) in off.iter_mut().zip(ucol) {
+            *o -= v * c;
+        }
+    }
+}
+
+/// Scratch of [`step_controller`] for one `(dX, dU)`: `D`, `DY` (`dU x dX`, column-major),
+/// `Dh`, and `−DY`'s column of the step being finished.
+#[derive(Debug, Clone)]
+pub(crate) struct ControllerScratch {
+    d: Vec<f64>,
+    pub(crate) dy: Vec<f64>,
+    pub(crate) dh: Vec<f64>,
+    neg: Vec<f64>,
+}
+
+impl ControllerScratch {
+    pub(crate) fn new(dx: usize, du: usize) -> Self {
+        ControllerScratch {
+            d: vec![0.0; du],
+            dy: vec![0.0; du * dx],
+            dh: vec![0.0; du],
+            neg: vec![0.0; du],
+        }
     }
 }
 

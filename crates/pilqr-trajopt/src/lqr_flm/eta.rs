@@ -8,13 +8,19 @@
 //!   and the backward pass runs from the last step, so every `η_t` can be solved exactly, in the
 //!   pass, given the `V` that the later steps' η produce. What couples the steps is the state
 //!   distribution (η_t moves the marginals of later steps), so the search is a fixed-point
-//!   iteration on the marginals: solve every `η_t` under the marginals of the last forward pass,
-//!   run the forward pass, recompute the KL, repeat. A cold start (uniform η) takes the
-//!   reference's own marginals first; a warm start (per-step η, e.g. the previous iteration's)
-//!   first runs a pass at those η, which may already satisfy every constraint. It stops when
-//!   every step satisfies `|KL_t − ε_t| < tol·ε_t`, or `KL_t < ε_t` with `η_t` at `min_eta`
-//!   (the constraint is inactive). Every step, the first and the last included, is solved on
-//!   every pass.
+//!   iteration on the marginals. Each round is one backward pass that solves every `η_t` under
+//!   the marginals of the last forward sweep, then one forward sweep that computes the exact
+//!   marginals of that controller step by step and, at each step, its KL: a step within
+//!   `tol·ε_t` of its target (or below it with `η_t` at its lower end, where the constraint is
+//!   inactive) keeps its η; any other step re-solves `η_t` under the exact marginals (with the
+//!   value function of the backward pass, now slightly stale) so that the next round starts
+//!   from marginals near the fixed point. A round in which no step changed η has found it: the
+//!   controller is exactly the backward pass's, the marginals are its own and every step meets
+//!   its target. The check and the forward pass are the same sweep, so a round costs one
+//!   backward and one forward pass. A cold start (uniform η) takes the reference's own
+//!   marginals first; a warm start (per-step η, e.g. the previous iteration's) first runs a
+//!   round at those η, which may already satisfy every constraint. Every step, the first and
+//!   the last included, is solved on every pass.
 //!
 //! A KL above its target at `max_eta` is a typed error ([`TrajOptError::EtaBound`]).
 
@@ -24,8 +30,6 @@ use crate::lqr_flm::{LqrFlm, LqrFlmConfig};
 
 /// Relative slack when testing whether η sits at a bound.
 const AT_BOUND: f64 = 1e-9;
-/// `|log(KL_t/ε_t)|` above which the per-step search adds a forward solving sweep (a factor 2).
-const FAR: f64 = std::f64::consts::LN_2;
 
 impl LqrFlm {
     /// Global η search; returns (passes run, converged). Each pass is one backward and one
@@ -85,37 +89,33 @@ impl LqrFlm {
         config: &LqrFlmConfig,
     ) -> Result<(usize, usize, bool), TrajOptError> {
         let params = LqrFlm::params(config, EtaMode::PerStep);
+        let keep = config.tolerance;
         let (mut backward, mut forward) = (0, 1);
         if self.eta.iter().all(|&e| e == self.eta[0]) {
+            // Cold: the first η_t are solved under the reference's own marginals.
             self.reference_states();
         } else {
-            self.run_pass(EtaRule::Fixed, params)?;
+            // Warm: the given η may already meet every target.
+            self.backward_only(None, params)?;
             backward += 1;
-            if self.check_per_step(targets, config)? {
+            let changed = self.forward_solve_pass(targets, params, keep);
+            if changed == 0 && self.check_per_step(targets, config)? {
                 return Ok((backward, forward, true));
             }
         }
         while backward < config.max_iterations {
-            self.solve_pass(targets, params)?;
+            self.backward_only(Some(targets), params)?;
             backward += 1;
+            let changed = self.forward_solve_pass(targets, params, keep);
             forward += 1;
-            if self.check_per_step(targets, config)? {
+            if changed == 0 && self.check_per_step(targets, config)? {
                 return Ok((backward, forward, true));
             }
-            // Far from the fixed point (some step's KL off by more than a factor 2), re-solve
-            // every η_t in a forward sweep under exact marginals before the next backward pass.
-            let worst = self
-                .kl
-                .iter()
-                .zip(targets)
-                .map(|(kl, eps)| (kl / eps).max(f64::MIN_POSITIVE).ln().abs())
-                .fold(0.0, f64::max);
-            if worst > FAR && backward < config.max_iterations {
-                self.forward_solve_pass(targets, params);
-                forward += 1;
-            }
         }
-        Ok((backward, forward, false))
+        // Out of rounds: the last forward sweep may have re-solved some η_t against a stale
+        // value function; one pass at the η reached makes the controller and its KL consistent.
+        self.run_pass(EtaRule::Fixed, params)?;
+        Ok((backward + 1, forward + 1, false))
     }
 
     /// Whether every step's KL meets its target (or is inactive at `min_eta`); a KL still above

@@ -14,8 +14,10 @@ use pilqr_dynamics::LinearDynamics;
 use pilqr_linalg::{MatStack, VecStack, lower_matmul_into, matmul_into, symmetrize};
 use serde::{Deserialize, Serialize};
 
-use crate::lqr_flm::backward::{BackwardParams, StepSolutions, pd_threshold, step_controller};
-use crate::lqr_flm::kernels::{add_lower_and_mirror, axpy};
+use crate::lqr_flm::backward::{
+    BackwardParams, ControllerScratch, StepSolutions, pd_threshold, step_controller,
+};
+use crate::lqr_flm::kernels::{add_lower_and_mirror, add_matvec, axpy};
 use crate::lqr_flm::relative_model::RelativeModel;
 use crate::lqr_flm::step_kl::{StepKl, kl_coefficients, kl_coefficients_from};
 
@@ -46,9 +48,8 @@ pub struct ForwardWorkspace {
     ay: MatStack,
     gb: MatStack,
     ys: Mat<f64>,
-    dy: Mat<f64>,
+    ctl: ControllerScratch,
     a: Vec<f64>,
-    dh: Vec<f64>,
 }
 
 impl ForwardWorkspace {
@@ -60,9 +61,8 @@ impl ForwardWorkspace {
             ay: MatStack::zeros(1, dx + du, dx + du),
             gb: MatStack::zeros(1, dx + du, dx + du),
             ys: Mat::zeros(du, dx),
-            dy: Mat::zeros(du, dx),
+            ctl: ControllerScratch::new(dx, du),
             a: vec![0.0; du],
-            dh: vec![0.0; du],
         }
     }
 }
@@ -208,6 +208,12 @@ pub(crate) fn forward_states(
 /// A forward pass that also chooses η: at each step, with the exact marginals of the steps
 /// before, `η_t` meets `targets[t]` for the KL of the step's controller from the stored `Q`
 /// decomposition of the last backward pass (whose value function is then stale).
+///
+/// A step whose KL at its current `η_t` is already within `tol·ε_t` of its target (or below it
+/// with `η_t` at its lower end) keeps its η and controller. Writes the
+/// KL of every step (at the η it ends with) into `kl` and returns how many steps changed η:
+/// with none changed, the controller is the last backward pass's, the marginals are exactly
+/// its own and every step meets its target.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn forward_solve(
     model: &RelativeModel,
@@ -215,35 +221,49 @@ pub(crate) fn forward_solve(
     eta: &mut [f64],
     targets: &[f64],
     params: BackwardParams,
+    tol: f64,
     ws: &mut ForwardWorkspace,
     out: &mut GaussianTrajectory,
-) {
+    kl_out: &mut [f64],
+) -> usize {
     let dx = model.dx;
+    let mut changed = 0;
     set_initial(&model.x0mu, model.x0sigma.as_ref(), out);
     for t in 0..model.horizon() {
         let lo = params.min_eta.max(pd_threshold(sol.lambda.at(t)));
-        if lo < params.max_eta {
-            let sigma = out.sigma.at(t);
-            kl_coefficients(
-                sol.y.at(t),
-                sol.h.at(t),
-                &out.mu.at(t)[..dx],
-                sigma.submatrix(0, 0, dx, dx),
-                ws.ys.as_mut(),
-                &mut ws.a,
-            );
-            let kl = StepKl {
-                lambda: sol.lambda.at(t),
-                a: &ws.a,
-                omega: params.omega,
-            };
-            eta[t] = kl.solve(targets[t], lo, params.max_eta, eta[t]);
-            step_controller(sol, t, eta[t], params.omega, ws.dy.as_mut(), &mut ws.dh);
+        let sigma = out.sigma.at(t);
+        kl_coefficients(
+            sol.y.at(t),
+            sol.h.at(t),
+            &out.mu.at(t)[..dx],
+            sigma.submatrix(0, 0, dx, dx),
+            ws.ys.as_mut(),
+            &mut ws.a,
+        );
+        let kl = StepKl {
+            lambda: sol.lambda.at(t),
+            a: &ws.a,
+            omega: params.omega,
+        };
+        let current = kl.value(eta[t]);
+        let con = current - targets[t];
+        let keeps = con.abs() < tol * targets[t] || (con < 0.0 && eta[t] <= lo * (1.0 + 1e-9));
+        if keeps || lo >= params.max_eta {
+            kl_out[t] = current;
+        } else {
+            let next = kl.solve(targets[t], lo, params.max_eta, eta[t]);
+            kl_out[t] = kl.value(next);
+            if next != eta[t] {
+                changed += 1;
+                eta[t] = next;
+                step_controller(sol, t, eta[t], params.omega, &mut ws.ctl);
+            }
         }
         if t + 1 < model.horizon() {
             propagate_step(model, sol, t, ws, out, None);
         }
     }
+    changed
 }
 
 /// Marginals of step t+1 from those of step t; with `kl_a`, also the KL coefficients of step t
@@ -259,25 +279,29 @@ fn propagate_step(
     let (dx, du) = (model.dx, model.du);
     let n = dx + du;
     let fs = model.fm.step_slice(t);
-    let fz = model.fm.at(t).submatrix(0, dx, dx, du);
+    let fz = &fs[dx * dx..];
     // `ay` holds [A | B] in its first dX rows, A = F̃_x + F̃_z K̃ (F̃_x: the first dX columns of
-    // the contiguous step), B = F̃_z S̃, and Y_t below A.
-    let m = dx + du;
-    ws.ay.as_mut_slice()[..m * dx].copy_from_slice(model.fx_pad.step_slice(t));
-    let rows = if kl_a.is_some() {
-        ws.ay
-            .at_mut(0)
-            .submatrix_mut(dx, 0, du, dx)
-            .copy_from(sol.y.at(t));
-        m
-    } else {
-        dx
-    };
+    // the contiguous step), B = F̃_z S̃, and Y_t below A; one pass per column.
+    let m = n;
+    let with_kl = kl_a.is_some();
+    let rows = if with_kl { m } else { dx };
     {
-        let mut ay = ws.ay.at_mut(0);
-        let (a, b) = ay.as_mut().subrows_mut(0, dx).split_at_col_mut(dx);
-        matmul_into(a, fz, sol.gain.at(t), 1.0, true);
-        matmul_into(b, fz, sol.cov_sqrt.at(t), 1.0, false);
+        let ay = ws.ay.as_mut_slice();
+        let (gain, ys) = (sol.gain.step_slice(t), sol.y.step_slice(t));
+        for j in 0..dx {
+            let col = &mut ay[j * m..(j + 1) * m];
+            col[..dx].copy_from_slice(&fs[j * dx..(j + 1) * dx]);
+            add_matvec(&mut col[..dx], fz, dx, &gain[j * du..(j + 1) * du]);
+            if with_kl {
+                col[dx..].copy_from_slice(&ys[j * du..(j + 1) * du]);
+            }
+        }
+        let s = sol.cov_sqrt.step_slice(t);
+        for i in 0..du {
+            let col = &mut ay[(dx + i) * m..(dx + i) * m + dx];
+            col.fill(0.0);
+            add_matvec(col, fz, dx, &s[i * du..(i + 1) * du]);
+        }
     }
     let ab = ws.ay.at(0).subrows(0, dx);
     // μ' = A μ + F̃_z k̃ + f̃
@@ -290,9 +314,7 @@ fn propagate_step(
         for (j, &v) in mu.iter().enumerate() {
             axpy(next, v, &ay[j * m..j * m + dx]);
         }
-        for (i, &k) in sol.offset.at(t).iter().enumerate() {
-            axpy(next, k, &fs[(dx + i) * dx..(dx + i + 1) * dx]);
-        }
+        add_matvec(next, fz, dx, sol.offset.at(t));
     }
     // [G; YΣ] = [A; Y] Σ_t, next to a copy of B: S' = A S Aᵀ + B Bᵀ + dyn_covar =
     // [G | B] [A | B]ᵀ + dyn_covar, on the lower triangle.

@@ -41,6 +41,11 @@ impl SymmetricEigen {
         MatRef::from_column_major_slice(&self.vectors, self.n, self.n)
     }
 
+    /// The eigenvectors, column-major.
+    pub(crate) fn vectors_slice(&self) -> &[f64] {
+        &self.vectors
+    }
+
     /// Decompose the symmetric matrix `m` (its lower triangle is read). Returns `false` (and
     /// leaves unspecified values) when `m` holds non-finite entries.
     pub(crate) fn compute(&mut self, m: MatRef<'_, f64>) -> bool {

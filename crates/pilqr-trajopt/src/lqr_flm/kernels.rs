@@ -48,6 +48,26 @@ pub(crate) fn axpy(y: &mut [f64], alpha: f64, x: &[f64]) {
     }
 }
 
+/// `y += M c` for the `y.len() x c.len()` column-major block `m` whose column k starts at
+/// `m[k · ld]`; four columns per sweep over `y`.
+#[inline]
+pub(crate) fn add_matvec(y: &mut [f64], m: &[f64], ld: usize, c: &[f64]) {
+    let len = y.len();
+    let col = |k: usize| &m[k * ld..k * ld + len];
+    let mut k = 0;
+    while k + 4 <= c.len() {
+        let (x0, x1, x2, x3) = (col(k), col(k + 1), col(k + 2), col(k + 3));
+        let (c0, c1, c2, c3) = (c[k], c[k + 1], c[k + 2], c[k + 3]);
+        for ((((o, a), b), c), d) in y.iter_mut().zip(x0).zip(x1).zip(x2).zip(x3) {
+            *o += (c0 * a + c1 * b) + (c2 * c + c3 * d);
+        }
+        k += 4;
+    }
+    for k in k..c.len() {
+        axpy(y, c[k], col(k));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +87,31 @@ mod tests {
             }
         }
         assert_eq!(s[3 + 3 * ld], s0[3 + 3 * ld]);
+    }
+
+    #[test]
+    fn add_matvec_matches_the_product() {
+        for cols in 0..=9 {
+            let len = 7;
+            let m: Vec<f64> = (0..len * cols).map(|k| (k % 5) as f64 - 1.5).collect();
+            let c: Vec<f64> = (0..cols).map(|k| 0.5 * k as f64 - 1.0).collect();
+            let mut y: Vec<f64> = (0..len).map(|i| i as f64).collect();
+            let want: Vec<f64> = (0..len)
+                .map(|i| i as f64 + (0..cols).map(|k| m[i + k * len] * c[k]).sum::<f64>())
+                .collect();
+            add_matvec(&mut y, &m, len, &c);
+            // The same columns inside a taller block (column stride 2·len).
+            let wide: Vec<f64> = (0..cols)
+                .flat_map(|k| (0..2 * len).map(move |r| (k, r)))
+                .map(|(k, r)| if r < len { m[k * len + r] } else { f64::NAN })
+                .collect();
+            let mut z: Vec<f64> = (0..len).map(|i| i as f64).collect();
+            add_matvec(&mut z, &wide, 2 * len, &c);
+            assert_eq!(y, z);
+            for (a, b) in y.iter().zip(&want) {
+                assert!((a - b).abs() < 1e-12, "{cols} columns: {a} vs {b}");
+            }
+        }
     }
 
     #[test]

@@ -17,12 +17,13 @@
 //!
 //! Everything here is independent of η: it is computed once per update.
 
-use faer::Mat;
+use faer::{Mat, MatMut};
 use pilqr_core::{CostModel, LinearGaussianPolicy};
 use pilqr_dynamics::LinearDynamics;
-use pilqr_linalg::{MatStack, VecStack, matmul_into, symmetrize};
+use pilqr_linalg::{MatStack, VecStack, symmetrize};
 
 use crate::kl::log_det_from_chol;
+use crate::lqr_flm::kernels::add_matvec;
 
 /// The η-independent data of one update: the transformed cost and dynamics, and the reference.
 #[derive(Debug, Clone)]
@@ -31,9 +32,6 @@ pub(crate) struct RelativeModel {
     pub(crate) du: usize,
     /// `F̃ [T, dX, dX+dU] = [F_x + F_u K̄, F_u L̄]`.
     pub(crate) fm: MatStack,
-    /// `F̃_x` padded with `dU` zero rows `[T, dX+dU, dX]`, the layout the forward pass stacks
-    /// `Y_t` under.
-    pub(crate) fx_pad: MatStack,
     /// `f̃ [T, dX] = f + F_u k̄`.
     pub(crate) fv: VecStack,
     /// `C̃ [T, n, n] = Tᵀ C T`.
@@ -56,7 +54,10 @@ pub(crate) struct RelativeModel {
     pub(crate) x0mu: Vec<f64>,
     /// Initial state covariance.
     pub(crate) x0sigma: Mat<f64>,
-    ct: Mat<f64>,
+    /// `C T`, column-major `n x n` scratch.
+    ct: Vec<f64>,
+    /// `K̄ᵀ`, column-major `dX x dU` scratch.
+    kt: Vec<f64>,
     cu_k: Vec<f64>,
 }
 
@@ -68,7 +69,6 @@ impl RelativeModel {
             dx,
             du,
             fm: MatStack::zeros(horizon, dx, n),
-            fx_pad: MatStack::zeros(horizon, n, dx),
             fv: VecStack::zeros(horizon, dx),
             cm: MatStack::zeros(horizon, n, n),
             cv: VecStack::zeros(horizon, n),
@@ -80,7 +80,8 @@ impl RelativeModel {
             dyn_covar: MatStack::zeros(horizon, dx, dx),
             x0mu: vec![0.0; dx],
             x0sigma: Mat::zeros(dx, dx),
-            ct: Mat::zeros(n, n),
+            ct: vec![0.0; n * n],
+            kt: vec![0.0; dx * du],
             cu_k: vec![0.0; n],
         }
     }
@@ -118,58 +119,69 @@ impl RelativeModel {
         self.x0mu.copy_from_slice(&dynamics.x0mu);
         self.x0sigma.copy_from(dynamics.x0sigma.at(0));
         for t in 0..self.horizon() {
-            let k = reference.gain().at(t);
             let kff = reference.offset().at(t);
-            let l = reference.chol().at(t);
-            self.ref_log_det[t] = log_det_from_chol(l);
-            // Dynamics: F̃ = [F_x + F_u K̄, F_u L̄], f̃ = f + F_u k̄.
-            let f = dynamics.fm.at(t);
-            let fu = f.submatrix(0, dx, dx, du);
-            {
-                let mut ft = self.fm.at_mut(t);
-                let (mut fx_t, mut fz_t) = ft.as_mut().split_at_col_mut(dx);
-                fx_t.copy_from(f.submatrix(0, 0, dx, dx));
-                matmul_into(fx_t.as_mut(), fu, k, 1.0, true);
-                matmul_into(fz_t.as_mut(), fu, l, 1.0, false);
-                self.fx_pad
-                    .at_mut(t)
-                    .submatrix_mut(0, 0, dx, dx)
-                    .copy_from(fx_t.as_ref());
+            self.ref_log_det[t] = log_det_from_chol(reference.chol().at(t));
+            // Dynamics: F̃ = [F_x + F_u K̄, F_u L̄], f̃ = f + F_u k̄, one column at a time.
+            let f = dynamics.fm.step_slice(t);
+            let fu = &f[dx * dx..];
+            let (k_s, l_s) = (
+                reference.gain().step_slice(t),
+                reference.chol().step_slice(t),
+            );
+            let fm_t = &mut self.fm.as_mut_slice()[t * dx * n..(t + 1) * dx * n];
+            for (j, col) in fm_t.chunks_exact_mut(dx).enumerate() {
+                if j < dx {
+                    col.copy_from_slice(&f[j * dx..(j + 1) * dx]);
+                    add_matvec(col, fu, dx, &k_s[j * du..(j + 1) * du]);
+                } else {
+                    col.fill(0.0);
+                    add_matvec(col, fu, dx, &l_s[(j - dx) * du..(j - dx + 1) * du]);
+                }
             }
             let fv = self.fv.at_mut(t);
             fv.copy_from_slice(dynamics.fv.at(t));
-            for (i, v) in fv.iter_mut().enumerate() {
-                *v += (0..du).map(|j| fu[(i, j)] * kff[j]).sum::<f64>();
+            add_matvec(fv, fu, dx, kff);
+            // Cost: C T = [C_:x + C_:u K̄, C_:u L̄], then C̃ = Tᵀ (C T): its first dX rows are
+            // (CT)_x + K̄ᵀ (CT)_u, its last dU rows L̄ᵀ (CT)_u.
+            let c = cost.cm.step_slice(t);
+            let cu = &c[dx * n..];
+            let ct = &mut self.ct;
+            for (j, col) in ct.chunks_exact_mut(n).enumerate() {
+                if j < dx {
+                    col.copy_from_slice(&c[j * n..(j + 1) * n]);
+                    add_matvec(col, cu, n, &k_s[j * du..(j + 1) * du]);
+                } else {
+                    col.fill(0.0);
+                    add_matvec(col, cu, n, &l_s[(j - dx) * du..(j - dx + 1) * du]);
+                }
             }
-            // Cost: C T = [C_:x + C_:u K̄, C_:u L̄], then C̃ = Tᵀ (C T).
-            let c = cost.cm.at(t);
-            let cu = c.submatrix(0, dx, n, du);
-            {
-                let (mut ct_x, mut ct_z) = self.ct.as_mut().split_at_col_mut(dx);
-                ct_x.copy_from(c.submatrix(0, 0, n, dx));
-                matmul_into(ct_x.as_mut(), cu, k, 1.0, true);
-                matmul_into(ct_z.as_mut(), cu, l, 1.0, false);
-            }
-            let mut ctil = self.cm.at_mut(t);
-            {
-                let (mut top, mut bottom) = ctil.as_mut().split_at_row_mut(dx);
-                top.copy_from(self.ct.as_ref().submatrix(0, 0, dx, n));
-                let ct_u = self.ct.as_ref().submatrix(dx, 0, du, n);
-                matmul_into(top.as_mut(), k.transpose(), ct_u, 1.0, true);
-                matmul_into(bottom.as_mut(), l.transpose(), ct_u, 1.0, false);
-            }
-            symmetrize(ctil.as_mut());
-            // c' = c + C_:u k̄; c̃ = [c'_x + K̄ᵀ c'_u; L̄ᵀ c'_u].
-            let cv = cost.cv.at(t);
-            for (i, o) in self.cu_k.iter_mut().enumerate() {
-                *o = cv[i] + (0..du).map(|j| cu[(i, j)] * kff[j]).sum::<f64>();
-            }
-            let out = self.cv.at_mut(t);
-            for i in 0..dx {
-                out[i] = self.cu_k[i] + (0..du).map(|j| k[(j, i)] * self.cu_k[dx + j]).sum::<f64>();
-            }
+            // K̄ᵀ with contiguous columns (column i is row i of K̄).
             for i in 0..du {
-                out[dx + i] = (i..du).map(|j| l[(j, i)] * self.cu_k[dx + j]).sum::<f64>();
+                for j in 0..dx {
+                    self.kt[j + i * dx] = k_s[i + j * du];
+                }
+            }
+            let ctil = &mut self.cm.as_mut_slice()[t * n * n..(t + 1) * n * n];
+            for (col, out) in ct.chunks_exact(n).zip(ctil.chunks_exact_mut(n)) {
+                let (ct_x, ct_u) = col.split_at(dx);
+                let (top, bottom) = out.split_at_mut(dx);
+                top.copy_from_slice(ct_x);
+                add_matvec(top, &self.kt, dx, ct_u);
+                for (i, o) in bottom.iter_mut().enumerate() {
+                    // L̄ lower: (L̄ᵀ v)_i = Σ_{r ≥ i} L̄[r, i] v_r.
+                    *o = (i..du).map(|r| l_s[r + i * du] * ct_u[r]).sum();
+                }
+            }
+            symmetrize(MatMut::from_column_major_slice_mut(ctil, n, n));
+            // c' = c + C_:u k̄; c̃ = [c'_x + K̄ᵀ c'_u; L̄ᵀ c'_u].
+            self.cu_k.copy_from_slice(cost.cv.at(t));
+            add_matvec(&mut self.cu_k, cu, n, kff);
+            let (cu_x, cu_u) = self.cu_k.split_at(dx);
+            let (top, bottom) = self.cv.at_mut(t).split_at_mut(dx);
+            top.copy_from_slice(cu_x);
+            add_matvec(top, &self.kt, dx, cu_u);
+            for (i, o) in bottom.iter_mut().enumerate() {
+                *o = (i..du).map(|r| l_s[r + i * du] * cu_u[r]).sum();
             }
         }
     }

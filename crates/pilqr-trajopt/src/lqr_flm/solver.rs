@@ -180,26 +180,29 @@ impl LqrFlm {
         Ok(self.refresh_marginals(params.omega))
     }
 
-    /// A per-step search from the stale marginals of the last forward pass: each `η_t` is
-    /// solved for `targets[t]` under them, then the marginals and KL are refreshed.
-    pub(crate) fn solve_pass(
+    /// Backward pass at the current η with [`EtaRule::Fixed`], or solving each `η_t` for
+    /// `targets[t]` under the (stale) marginals of the last forward pass.
+    pub(crate) fn backward_only(
         &mut self,
-        targets: &[f64],
+        targets: Option<&[f64]>,
         params: BackwardParams,
-    ) -> Result<f64, TrajOptError> {
-        backward_pass(
-            &self.model,
-            &mut self.eta,
-            EtaRule::Solve {
+    ) -> Result<(), TrajOptError> {
+        let rule = match targets {
+            Some(targets) => EtaRule::Solve {
                 targets,
                 states: &self.traj,
             },
+            None => EtaRule::Fixed,
+        };
+        backward_pass(
+            &self.model,
+            &mut self.eta,
+            rule,
             params,
             &mut self.backward_ws,
             &mut self.sol,
             &mut self.failed,
-        )?;
-        Ok(self.refresh_marginals(params.omega))
+        )
     }
 
     /// Forward pass of the state marginals under the current solution, then the per-step KL.
@@ -219,17 +222,26 @@ impl LqrFlm {
         );
     }
 
-    /// A forward pass choosing η under exact marginals with the last backward pass's `Q`.
-    pub(crate) fn forward_solve_pass(&mut self, targets: &[f64], params: BackwardParams) {
+    /// A forward sweep that checks every step's KL under exact marginals and re-solves the `η_t`
+    /// of those off their target by more than `tol` (see [`forward_solve`]); returns how many
+    /// changed.
+    pub(crate) fn forward_solve_pass(
+        &mut self,
+        targets: &[f64],
+        params: BackwardParams,
+        tol: f64,
+    ) -> usize {
         forward_solve(
             &self.model,
             &mut self.sol,
             &mut self.eta,
             targets,
             params,
+            tol,
             &mut self.forward_ws,
             &mut self.traj,
-        );
+            &mut self.kl,
+        )
     }
 
     /// The state marginals of the reference controller itself (`z ~ N(0, I)`), into `traj`.
