@@ -42,7 +42,8 @@ pub enum TrajOptError {
     },
     /// The KL constraint cannot be met: even at the largest allowed η the KL exceeds its target.
     #[error(
-        "eta reached its bound {eta:e} at time step {step:?} with KL {kl:e} still above its target {target:e}"
+        "eta reached its bound {eta:e} {} with KL {kl:e} still above its target {target:e}",
+        where_eta(.step)
     )]
     EtaBound {
         /// Time step (`None` for the single global η).
@@ -112,4 +113,12 @@ pub(crate) fn expect_finite(
         }
     }
     Ok(())
+}
+
+/// "at time step t" for a per-step η, "for the global η" otherwise (for error messages).
+fn where_eta(step: &Option<usize>) -> String {
+    match step {
+        Some(t) => format!("at time step {t}"),
+        None => "for the global η".to_string(),
+    }
 }

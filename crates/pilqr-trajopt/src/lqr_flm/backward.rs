@@ -12,8 +12,10 @@
 //! every step, t = 0 included. With a given η ([`EtaRule::Fixed`]) a step below it raises η
 //! (at that step, or everywhere and restarts with one global η); when choosing η
 //! ([`EtaRule::Solve`]) each `η_t` is the root of the step's closed-form KL
-//! ([`crate::lqr_flm::step_kl`]) above the threshold. A threshold above `max_eta` is
-//! [`TrajOptError::NotPositiveDefinite`] with the step, η and `Q_uu`'s smallest eigenvalue.
+//! ([`crate::lqr_flm::step_kl`]) above the threshold. A threshold above the bound of η is
+//! [`TrajOptError::NotPositiveDefinite`] with the step, η and `Q_uu`'s smallest eigenvalue. The
+//! bound is `max_eta` for one global η and `max_eta` times the step's scale for a per-step
+//! `η_t` ([`eta_ceiling`]).
 
 use faer::{Mat, MatMut};
 use pilqr_linalg::{
@@ -84,6 +86,8 @@ pub(crate) struct StepSolutions {
     pub(crate) cov_sqrt: MatStack,
     /// Eigenvectors `U` of `Q_zz` `[T, dU, dU]`.
     pub(crate) vectors: MatStack,
+    /// The bound of `η_t` the last choice of η at step t used (see [`eta_ceiling`]).
+    pub(crate) eta_bound: Vec<f64>,
 }
 
 impl StepSolutions {
@@ -96,6 +100,7 @@ impl StepSolutions {
             offset: VecStack::zeros(horizon, du),
             cov_sqrt: MatStack::zeros(horizon, du, du),
             vectors: MatStack::zeros(horizon, du, du),
+            eta_bound: vec![f64::INFINITY; horizon],
         }
     }
 }
@@ -133,6 +138,23 @@ impl BackwardWorkspace {
             a: vec![0.0; du],
         }
     }
+}
+
+/// The upper bound of a per-step `η_t` at a step whose `Q_zz` has eigenvalues `lambda` and
+/// whose KL coefficients are `a` (empty when no marginals are at hand):
+/// `max_eta · max(1, max_i |λ_i|, √max_i a_i)`.
+///
+/// A step's KL depends on η only through `(η+ω)/(λ_i+η)` and `a_i/(λ_i+η)²` (see
+/// [`crate::lqr_flm::step_kl`]), so how large an η is depends on the scale of the step's `λ` and
+/// `√a` (both in units of cost). On a badly scaled model — fitted dynamics that are unstable
+/// under the reference controller give value functions of 1e16 and more — a fixed bound would
+/// stop `η_t` while the step is still far from the reference; relative to that scale it stops
+/// only where η no longer changes anything in double precision. Scaling the cost by `c`
+/// scales this bound, and the η found, by `c`.
+pub(crate) fn eta_ceiling(lambda: &[f64], a: &[f64], max_eta: f64) -> f64 {
+    let curvature = lambda.iter().fold(1.0f64, |m, l| m.max(l.abs()));
+    let spread = a.iter().fold(0.0f64, |m, &v| m.max(v)).sqrt();
+    max_eta * curvature.max(spread)
 }
 
 /// The smallest η with `Q_zz + ηI` safely positive definite (negative when any η ≥ 0 is).
@@ -177,19 +199,23 @@ pub(crate) fn backward_pass(
             project(ws, dx, &mut out.y, &mut out.h, t);
             match rule {
                 EtaRule::Fixed => {
+                    let ceiling = match params.mode {
+                        EtaMode::PerStep => eta_ceiling(&ws.eig.values, &[], params.max_eta),
+                        EtaMode::Global => params.max_eta,
+                    };
+                    out.eta_bound[t] = ceiling;
                     while eta[t] <= threshold {
                         failed_eta[t] = failed_eta[t].max(eta[t]);
                         // With per-step η the threshold is exact; one global η moves the value
                         // function too, so it is tried up to the bound.
-                        let hopeless =
-                            params.mode == EtaMode::PerStep && threshold >= params.max_eta;
-                        if eta[t] >= params.max_eta || hopeless {
-                            return Err(not_pd(model, ws, t, params.max_eta));
+                        let hopeless = params.mode == EtaMode::PerStep && threshold >= ceiling;
+                        if eta[t] >= ceiling || hopeless {
+                            return Err(not_pd(model, ws, t, ceiling));
                         }
                         let next = (2.0 * eta[t])
                             .max(2.0 * threshold)
                             .max(params.min_eta.max(1e-12))
-                            .min(params.max_eta);
+                            .min(ceiling);
                         match params.mode {
                             EtaMode::PerStep => eta[t] = next,
                             EtaMode::Global => {
@@ -200,10 +226,6 @@ pub(crate) fn backward_pass(
                     }
                 }
                 EtaRule::Solve { targets, states } => {
-                    let lo = params.min_eta.max(threshold);
-                    if lo >= params.max_eta {
-                        return Err(not_pd(model, ws, t, params.max_eta));
-                    }
                     let sigma = states.sigma.at(t);
                     kl_coefficients(
                         out.y.at(t),
@@ -213,12 +235,18 @@ pub(crate) fn backward_pass(
                         ws.ys.as_mut(),
                         &mut ws.a,
                     );
+                    let ceiling = eta_ceiling(&ws.eig.values, &ws.a, params.max_eta);
+                    out.eta_bound[t] = ceiling;
+                    let lo = params.min_eta.max(threshold);
+                    if lo >= ceiling {
+                        return Err(not_pd(model, ws, t, ceiling));
+                    }
                     let kl = StepKl {
                         lambda: &ws.eig.values,
                         a: &ws.a,
                         omega: params.omega,
                     };
-                    eta[t] = kl.solve(targets[t], lo, params.max_eta, eta[t]);
+                    eta[t] = kl.solve(targets[t], lo, ceiling, eta[t]);
                 }
             }
             finish_step(t, eta[t], params.omega, ws, out, dx);

@@ -22,7 +22,10 @@
 //!   round at those η, which may already satisfy every constraint. Every step, the first and
 //!   the last included, is solved on every pass.
 //!
-//! A KL above its target at `max_eta` is a typed error ([`TrajOptError::EtaBound`]).
+//! A KL above its target at the bound of η is a typed error ([`TrajOptError::EtaBound`]): at
+//! `max_eta` for the global η, at `max_eta · max(1, max|λ_t|, √max a_t)` for a per-step `η_t`
+//! ([`crate::lqr_flm::backward::eta_ceiling`]: η acts relative to the scale of the step's Q
+//! function and state spread, which a badly scaled model can push to 1e16 and beyond).
 
 use crate::error::TrajOptError;
 use crate::lqr_flm::backward::{EtaMode, EtaRule};
@@ -129,7 +132,7 @@ impl LqrFlm {
             if con.abs() < config.tolerance * eps || inactive {
                 continue;
             }
-            if con > 0.0 && eta >= config.max_eta * (1.0 - AT_BOUND) {
+            if con > 0.0 && eta >= self.sol.eta_bound[t] * (1.0 - AT_BOUND) {
                 return Err(TrajOptError::EtaBound {
                     step: Some(t),
                     eta,

@@ -15,7 +15,7 @@ use pilqr_linalg::{MatStack, VecStack, lower_matmul_into, matmul_into, symmetriz
 use serde::{Deserialize, Serialize};
 
 use crate::lqr_flm::backward::{
-    BackwardParams, ControllerScratch, StepSolutions, pd_threshold, step_controller,
+    BackwardParams, ControllerScratch, StepSolutions, eta_ceiling, pd_threshold, step_controller,
 };
 use crate::lqr_flm::kernels::{add_lower_and_mirror, add_matvec, axpy};
 use crate::lqr_flm::relative_model::RelativeModel;
@@ -248,10 +248,12 @@ pub(crate) fn forward_solve(
         let current = kl.value(eta[t]);
         let con = current - targets[t];
         let keeps = con.abs() < tol * targets[t] || (con < 0.0 && eta[t] <= lo * (1.0 + 1e-9));
-        if keeps || lo >= params.max_eta {
+        let ceiling = eta_ceiling(sol.lambda.at(t), &ws.a, params.max_eta);
+        sol.eta_bound[t] = ceiling;
+        if keeps || lo >= ceiling {
             kl_out[t] = current;
         } else {
-            let next = kl.solve(targets[t], lo, params.max_eta, eta[t]);
+            let next = kl.solve(targets[t], lo, ceiling, eta[t]);
             kl_out[t] = kl.value(next);
             if next != eta[t] {
                 changed += 1;

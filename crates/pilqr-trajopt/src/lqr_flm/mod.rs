@@ -39,7 +39,11 @@ pub struct LqrFlmConfig {
     pub omega: f64,
     /// Lower bound of η (default 1e-8).
     pub min_eta: f64,
-    /// Upper bound of η (default 1e16).
+    /// Upper bound of η (default 1e16). A per-step `η_t` is bounded relative to the scale of
+    /// its step, by `max_eta · max(1, ‖Q_zz,t‖, √max a_t)` in the reference's coordinates (`a_t`
+    /// the KL coefficients of the state spread), so that a badly scaled model (fitted dynamics
+    /// unstable under the reference, with value functions of 1e16 and more) does not stop it
+    /// early.
     pub max_eta: f64,
     /// Rounds of the η search (default 50).
     pub max_iterations: usize,

@@ -1,7 +1,9 @@
 //! LQR-FLM on problems that broke the assembled `C + ηM` form: strongly unstable fitted
 //! dynamics, large feedback gains and a collapsed reference covariance. With a positive-definite
 //! reference precision, a large η must give a positive-definite `Q_uu` and the search must
-//! succeed; the only typed failure left is a step whose threshold exceeds `max_eta`.
+//! succeed; the only typed failures left are a step whose threshold exceeds the bound of η
+//! and, for one global η, a KL still above its target at `max_eta`. Per-step `η_t` are bounded
+//! relative to the scale of their step, so the search does not depend on the cost's units.
 #![allow(clippy::needless_range_loop)] // index loops mirror the formulas
 
 use faer::Mat;
@@ -220,28 +222,49 @@ fn a_strongly_unstable_closed_loop_is_solved_with_room_for_eta() {
         before > 1e40,
         "the reference's cost under the model: {before:e}"
     );
-    // Values of ~1e47 need η far above 1e16 for a KL of 0.5: at the default bound that is a
-    // typed KL-bound error (not an indefinite Q_uu).
+    // Values of ~1e47 need η far above 1e16 for a KL of 0.5. One global η at the default
+    // bound stops there: a typed KL-bound error (not an indefinite Q_uu).
+    let global = LqrFlmConfig {
+        per_step: false,
+        ..LqrFlmConfig::default()
+    };
     let err = LqrFlm::new(t, dx, du)
-        .update(
-            &dynamics,
-            &cost,
-            &reference,
-            &targets,
-            &[1.0],
-            &LqrFlmConfig::default(),
-        )
+        .update(&dynamics, &cost, &reference, &targets, &[1.0], &global)
         .unwrap_err();
     assert!(
         matches!(err, TrajOptError::EtaBound { kl, target, .. } if kl > target),
         "{err:?}"
     );
-    let config = LqrFlmConfig {
-        max_eta: 1e60,
-        ..LqrFlmConfig::default()
-    };
+    // Per-step η_t are bounded relative to each step's curvature, so the default settings
+    // solve it; so does a global η given room.
+    for config in [
+        LqrFlmConfig::default(),
+        LqrFlmConfig {
+            max_eta: 1e60,
+            ..LqrFlmConfig::default()
+        },
+    ] {
+        check_unstable_solution(&dynamics, &cost, &reference, &config, before);
+    }
+}
+
+/// The checks of [`a_strongly_unstable_closed_loop_is_solved_with_room_for_eta`] for one
+/// configuration.
+fn check_unstable_solution(
+    dynamics: &LinearDynamics,
+    cost: &CostModel,
+    reference: &LinearGaussianPolicy,
+    config: &LqrFlmConfig,
+    before: f64,
+) {
+    let (t, dx, du) = (
+        reference.horizon(),
+        reference.state_dim(),
+        reference.action_dim(),
+    );
+    let targets = vec![0.5; t];
     let res = LqrFlm::new(t, dx, du)
-        .update(&dynamics, &cost, &reference, &targets, &[1.0], &config)
+        .update(dynamics, cost, reference, &targets, &[1.0], config)
         .unwrap();
     assert!(res.converged);
     assert!(res.eta.iter().any(|&e| e > 1e40));
@@ -252,7 +275,7 @@ fn a_strongly_unstable_closed_loop_is_solved_with_room_for_eta() {
     // The KL in absolute coordinates subtracts K̄ from K = K̄ + ΔK: its round-off, times state
     // covariances that grow to ~1e46, swamps it late in the horizon (which is why the solver
     // works relative to the reference). Compare where the states are still moderate.
-    let check = policy_kl(&res.policy, &reference, &res.trajectory).unwrap();
+    let check = policy_kl(&res.policy, reference, &res.trajectory).unwrap();
     let mut compared = 0;
     for s in 0..t {
         let sx = res.trajectory.sigma.at(s);
@@ -265,7 +288,7 @@ fn a_strongly_unstable_closed_loop_is_solved_with_room_for_eta() {
         }
     }
     assert!(compared >= 3);
-    let (after, _) = estimate_cost(&res.policy, &dynamics, &cost).unwrap();
+    let (after, _) = estimate_cost(&res.policy, dynamics, cost).unwrap();
     assert!(after <= before, "{after:e} > {before:e}");
 }
 
@@ -288,8 +311,10 @@ fn an_unreachable_threshold_names_the_step_eta_and_eigenvalue() {
     for i in 0..du {
         cost.cm.at_mut(t - 1)[(dx + i, dx + i)] = -50.0;
     }
-    let max_eta = 10.0;
-    for per_step in [true, false] {
+    // Q_zz = C_uu = −50·I there (unit reference covariance), so η must exceed 50. A global η
+    // stops at max_eta; a per-step η_t at max_eta times the step's scale, at least
+    // 50·max_eta (see `eta_ceiling`), so the per-step case needs max_eta below 1 to fail.
+    for (per_step, max_eta) in [(true, 0.5), (false, 10.0)] {
         let config = LqrFlmConfig {
             max_eta,
             per_step,
@@ -298,21 +323,80 @@ fn an_unreachable_threshold_names_the_step_eta_and_eigenvalue() {
         let err = LqrFlm::new(t, dx, du)
             .update(&dynamics, &cost, &reference, &vec![0.5; t], &[1.0], &config)
             .unwrap_err();
-        let mut quu = cost.cm.at(t - 1).submatrix(dx, dx, du, du).to_owned();
-        quu += reference.precision().at(t - 1) * max_eta;
-        let want = min_eigenvalue(quu.as_ref());
-        assert!(want < 0.0);
         match err {
             TrajOptError::NotPositiveDefinite {
                 step,
                 eta,
-                min_eigenvalue,
+                min_eigenvalue: reported,
             } => {
                 assert_eq!(step, t - 1);
-                assert_eq!(eta, max_eta);
-                assert!((min_eigenvalue - want).abs() < 1e-9 * want.abs());
+                if per_step {
+                    assert!((25.0..50.0).contains(&eta), "per-step bound {eta}");
+                } else {
+                    assert_eq!(eta, max_eta);
+                }
+                // The eigenvalue reported is Q_uu's at the η reported.
+                let mut quu = cost.cm.at(t - 1).submatrix(dx, dx, du, du).to_owned();
+                quu += reference.precision().at(t - 1) * eta;
+                let want = min_eigenvalue(quu.as_ref());
+                assert!(want < 0.0);
+                assert!((reported - want).abs() < 1e-9 * want.abs());
             }
             other => panic!("unexpected {other:?}"),
         }
     }
+}
+
+#[test]
+fn the_per_step_search_is_invariant_to_the_scale_of_the_cost() {
+    // Multiplying the cost by c multiplies Q_zz, Y and h by c, so (with ω = 0) the KL of every
+    // step satisfies KL_t(c·η) = KL_t(η): the same controller, every η_t times c. At c = 1e20
+    // the η_t needed are far above max_eta = 1e16, where a fixed bound stopped the search.
+    let (t, dx, du) = (20, 6, 3);
+    let dynamics = linear_system(300, t, dx, du, 0.01);
+    let cost = quadratic_cost(301, t, dx, du);
+    let reference = random_policy(302, t, dx, du, 0.5);
+    let targets = vec![0.05; t];
+    let config = LqrFlmConfig::default();
+    let solve = |cost: &CostModel| {
+        LqrFlm::new(t, dx, du)
+            .update(&dynamics, cost, &reference, &targets, &[1.0], &config)
+            .unwrap()
+    };
+    let base = solve(&cost);
+    let c = 1e20;
+    let mut scaled = cost.clone();
+    for v in scaled.cm.as_mut_slice() {
+        *v *= c;
+    }
+    for v in scaled.cv.as_mut_slice() {
+        *v *= c;
+    }
+    for v in &mut scaled.cc {
+        *v *= c;
+    }
+    let big = solve(&scaled);
+    assert!(base.converged && big.converged);
+    // Every constraint is active (η_t above its floor), so the invariance applies at every step.
+    assert!(base.eta.iter().all(|&e| e > 1e3 * config.min_eta));
+    assert!(big.eta.iter().all(|&e| e > config.max_eta));
+    for s in 0..t {
+        let ratio = big.eta[s] / (c * base.eta[s]);
+        assert!((ratio - 1.0).abs() < 1e-6, "step {s}: η ratio {ratio}");
+        assert!(
+            (big.kl[s] - base.kl[s]).abs() < 1e-6 * base.kl[s],
+            "step {s}"
+        );
+    }
+    let rel = |a: &[f64], b: &[f64]| {
+        let scale = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        a.iter()
+            .zip(b)
+            .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()))
+            / scale
+    };
+    let (p, q) = (&big.policy, &base.policy);
+    assert!(rel(p.gain().as_slice(), q.gain().as_slice()) < 1e-6);
+    assert!(rel(p.offset().as_slice(), q.offset().as_slice()) < 1e-6);
+    assert!(rel(p.cov().as_slice(), q.cov().as_slice()) < 1e-6);
 }

@@ -195,25 +195,35 @@ fn non_pd_at_the_first_step_is_a_typed_error() {
     // Strongly concave in u at t = 0 only.
     cost.cm.at_mut(0)[(dx, dx)] = -1e3;
     let prev = random_policy(33, t, dx, du, 1.0);
-    let config = LqrFlmConfig {
-        max_eta: 1.0,
-        ..LqrFlmConfig::default()
-    };
     let mut solver = LqrFlm::new(t, dx, du);
-    let err = solver
-        .update(&dynamics, &cost, &prev, &vec![0.1; t], &[1e-3], &config)
-        .unwrap_err();
-    match err {
-        TrajOptError::NotPositiveDefinite {
-            step,
-            eta,
-            min_eigenvalue,
-        } => {
-            assert_eq!(step, 0);
-            assert!(eta <= 1.0 && eta > 0.4);
-            assert!(min_eigenvalue < 0.0);
+    // The bound of one global η is max_eta; that of a per-step η_t is max_eta times the
+    // step's scale (here ≥ 1e3), so it needs max_eta well below 1 to stay under the
+    // concavity.
+    for (per_step, max_eta) in [(false, 1.0), (true, 0.1)] {
+        let config = LqrFlmConfig {
+            max_eta,
+            per_step,
+            ..LqrFlmConfig::default()
+        };
+        let err = solver
+            .update(&dynamics, &cost, &prev, &vec![0.1; t], &[1e-3], &config)
+            .unwrap_err();
+        match err {
+            TrajOptError::NotPositiveDefinite {
+                step,
+                eta,
+                min_eigenvalue,
+            } => {
+                assert_eq!(step, 0, "per_step {per_step}");
+                if per_step {
+                    assert!(eta > 10.0 * max_eta, "per-step bound {eta}");
+                } else {
+                    assert!(eta <= 1.0 && eta > 0.4, "global η {eta}");
+                }
+                assert!(min_eigenvalue < 0.0);
+            }
+            other => panic!("per_step {per_step}: unexpected {other:?}"),
         }
-        other => panic!("unexpected {other:?}"),
     }
     // With room for η the same problem is solved: η_0 is raised past the concavity.
     let res = solver
