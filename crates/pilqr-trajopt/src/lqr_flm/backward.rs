@@ -27,7 +27,7 @@ use crate::lqr_flm::GaussianTrajectory;
 use crate::lqr_flm::jacobi::SymmetricEigen;
 use crate::lqr_flm::kernels::{add_matvec, dot};
 use crate::lqr_flm::relative_model::RelativeModel;
-use crate::lqr_flm::step_kl::{StepKl, kl_coefficients};
+use crate::lqr_flm::step_kl::{StepKl, kl_coefficients_at};
 
 /// `Q_zz + ηI` counts as positive definite when `λ_min + η` exceeds this fraction of `max |λ|`
 /// (well above the eigenvalues' round-off, about `1e-16 max |λ|`).
@@ -226,12 +226,11 @@ pub(crate) fn backward_pass(
                     }
                 }
                 EtaRule::Solve { targets, states } => {
-                    let sigma = states.sigma.at(t);
-                    kl_coefficients(
+                    kl_coefficients_at(
                         out.y.at(t),
                         out.h.at(t),
-                        &states.mu.at(t)[..dx],
-                        sigma.submatrix(0, 0, dx, dx),
+                        states,
+                        t,
                         ws.ys.as_mut(),
                         &mut ws.a,
                     );

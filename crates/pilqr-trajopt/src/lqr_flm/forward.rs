@@ -19,7 +19,7 @@ use crate::lqr_flm::backward::{
 };
 use crate::lqr_flm::kernels::{add_lower_and_mirror, add_matvec, axpy};
 use crate::lqr_flm::relative_model::RelativeModel;
-use crate::lqr_flm::step_kl::{StepKl, kl_coefficients, kl_coefficients_from};
+use crate::lqr_flm::step_kl::{StepKl, kl_coefficients_at, kl_coefficients_from};
 
 /// Means `μ [T, dX+dU]` and covariances `S [T, dX+dU, dX+dU]` of `[x_t; u_t]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -193,12 +193,11 @@ pub(crate) fn forward_states(
         propagate_step(model, sol, t, ws, out, Some(kl_a.at_mut(t)));
     }
     if let Some(t) = horizon.checked_sub(1) {
-        let sigma = out.sigma.at(t);
-        kl_coefficients(
+        kl_coefficients_at(
             sol.y.at(t),
             sol.h.at(t),
-            &out.mu.at(t)[..model.dx],
-            sigma.submatrix(0, 0, model.dx, model.dx),
+            out,
+            t,
             ws.ys.as_mut(),
             kl_a.at_mut(t),
         );
@@ -226,20 +225,11 @@ pub(crate) fn forward_solve(
     out: &mut GaussianTrajectory,
     kl_out: &mut [f64],
 ) -> usize {
-    let dx = model.dx;
     let mut changed = 0;
     set_initial(&model.x0mu, model.x0sigma.as_ref(), out);
     for t in 0..model.horizon() {
         let lo = params.min_eta.max(pd_threshold(sol.lambda.at(t)));
-        let sigma = out.sigma.at(t);
-        kl_coefficients(
-            sol.y.at(t),
-            sol.h.at(t),
-            &out.mu.at(t)[..dx],
-            sigma.submatrix(0, 0, dx, dx),
-            ws.ys.as_mut(),
-            &mut ws.a,
-        );
+        kl_coefficients_at(sol.y.at(t), sol.h.at(t), out, t, ws.ys.as_mut(), &mut ws.a);
         let kl = StepKl {
             lambda: sol.lambda.at(t),
             a: &ws.a,

@@ -16,6 +16,8 @@
 use faer::{MatMut, MatRef};
 use pilqr_linalg::matmul_into;
 
+use crate::lqr_flm::GaussianTrajectory;
+
 /// Newton/bisection rounds of [`StepKl::solve`] (it converges in far fewer).
 const MAX_ROUNDS: usize = 200;
 /// `Σ ln r_i` is taken as `ln Π r_i` while the product stays within `(1/this, this)`.
@@ -136,6 +138,28 @@ pub(crate) fn kl_coefficients(
 ) {
     matmul_into(ys.as_mut(), y, sigma_x, 1.0, false);
     kl_coefficients_from(y, h, mu_x, ys.as_ref(), out);
+}
+
+/// [`kl_coefficients`] under the state marginal of step t in `states` (the `x` block of its
+/// `[x; u]` Gaussian).
+pub(crate) fn kl_coefficients_at(
+    y: MatRef<'_, f64>,
+    h: &[f64],
+    states: &GaussianTrajectory,
+    t: usize,
+    ys: MatMut<'_, f64>,
+    out: &mut [f64],
+) {
+    let dx = y.ncols();
+    let sigma = states.sigma.at(t);
+    kl_coefficients(
+        y,
+        h,
+        &states.mu.at(t)[..dx],
+        sigma.submatrix(0, 0, dx, dx),
+        ys,
+        out,
+    );
 }
 
 /// [`kl_coefficients`] given `ys = Y Σ_x`.
