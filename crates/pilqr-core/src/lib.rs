@@ -64,3 +64,8 @@ pub use task::{
     Condition, Outcome, Split, StateLayout, Task, TaskDims, TaskError, validate_action,
     validate_condition,
 };
+
+// The README's examples are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

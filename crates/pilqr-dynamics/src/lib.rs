@@ -93,3 +93,8 @@ pub use initial_state::fit_initial_state;
 pub use linear_dynamics::LinearDynamics;
 pub use niw_prior::NiwPrior;
 pub use regression::{fit_linear_dynamics, fit_linear_dynamics_into};
+
+// The README's examples are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -61,3 +61,8 @@ pub use faer;
 
 #[cfg(test)]
 mod properties;
+
+// The README's examples are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

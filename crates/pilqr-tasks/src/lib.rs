@@ -95,3 +95,8 @@ pub use point_mass::PointMass;
 pub use power_plug::PowerPlug;
 pub use reacher::{Reacher, ReacherConfig};
 pub use registry::{TASK_NAMES, render_task_by_name, task_by_name};
+
+// The README's examples are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
