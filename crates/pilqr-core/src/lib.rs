@@ -16,7 +16,8 @@
 //!   [`CostModel`] of DESIGN.md §3.
 //! - [`Task`] — the environment interface, for simulators and real robots alike;
 //!   [`sample_policy`] rolls out a policy in a task, in parallel and deterministically.
-//! - [`RunSeed`] — one seed per run, a derived stream per (iteration, condition, sample).
+//! - [`RunSeed`] — one seed per run, a derived stream per (iteration, condition, sample);
+//!   [`TaskSeed`] — the task's own stream for one sample, given to [`Task::reset_seeded`].
 //!
 //! ## Example
 //!
@@ -59,7 +60,7 @@ pub use error::CoreError;
 pub use policy::{LinearGaussianPolicy, Policy};
 pub use sample::{SampleBatch, SampleDims, Trajectory, TrajectoryRef};
 pub use sampler::{SampleError, SampleRequest, sample_policy};
-pub use seed::RunSeed;
+pub use seed::{RunSeed, TaskSeed};
 pub use task::{
     Condition, Outcome, Split, StateLayout, Task, TaskDims, TaskError, validate_action,
     validate_condition,

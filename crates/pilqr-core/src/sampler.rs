@@ -67,8 +67,9 @@ pub struct SampleRequest {
 /// Roll out `request.count` samples of `policy` from `request.condition` of `task`, scoring
 /// each with `cost` (`None`: the task's default cost of that condition).
 ///
-/// Sample `i` draws its noise from `seed.sample_rng(iteration, condition, i)`, so results do not
-/// depend on the number of threads. When the task can be forked, samples run in parallel on
+/// Sample `i` draws its action noise from `seed.sample_rng(iteration, condition, i)` and starts
+/// with `task.reset_seeded(condition, seed.task_seed(iteration, condition, i))` (the task's own
+/// randomness, if it has any), so results do not depend on the number of threads. When the task can be forked, samples run in parallel on
 /// rayon's pool, each worker on its own copy of the world; otherwise one after another on
 /// `task` itself.
 ///
@@ -175,7 +176,11 @@ fn rollout(
         step,
         source,
     };
-    task.reset(req.condition).map_err(|e| task_err(0, e))?;
+    task.reset_seeded(
+        req.condition,
+        req.seed.task_seed(req.iteration, req.condition, i),
+    )
+    .map_err(|e| task_err(0, e))?;
     for t in 0..horizon {
         let xt = &mut x[t * dx..(t + 1) * dx];
         task.state(xt);

@@ -1,5 +1,10 @@
 //! Seeding: one run seed, an independent random stream per (purpose, iteration, condition, sample).
 //!
+//! Two families of streams name a sample: the policy's action noise
+//! ([`RunSeed::sample_rng`]) and the task's own randomness ([`RunSeed::task_seed`], handed to
+//! [`crate::Task::reset_seeded`]). They are derived under different labels, so a task that draws
+//! from its stream never shifts the action noise, and vice versa.
+//!
 //! Results must not depend on thread count or scheduling (DESIGN.md §3): instead of sharing one
 //! generator, every consumer derives its own stream from the run seed and the indices that name
 //! it. Streams are [`ChaCha8Rng`] generators (portable, serialisable) seeded from a SplitMix64
@@ -24,6 +29,49 @@ use serde::{Deserialize, Serialize};
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RunSeed(pub u64);
+
+/// The seed of one episode of a task: its own random stream for process noise, randomised
+/// initial states or anything else the task draws, derived from the run seed and the
+/// (iteration, condition, sample) that name the episode.
+///
+/// A task may need several independent streams (say, one for the initial state and one for
+/// the process noise, so that adding noise does not change the initial states); [`TaskSeed::rng`]
+/// names each by a label.
+///
+/// ```
+/// use pilqr_core::RunSeed;
+/// use rand::Rng;
+///
+/// let seed = RunSeed::new(7).task_seed(3, 1, 0);
+/// let a: f64 = seed.rng("initial-state").random();
+/// let b: f64 = seed.rng("initial-state").random();
+/// let c: f64 = seed.rng("process-noise").random();
+/// let d: f64 = RunSeed::new(7).task_seed(3, 1, 1).rng("initial-state").random();
+/// assert_eq!(a, b);
+/// assert_ne!(a, c);
+/// assert_ne!(a, d);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TaskSeed(u64);
+
+impl TaskSeed {
+    /// A task seed from a raw 64-bit value (for driving a task by hand, e.g. in its tests;
+    /// rollouts get theirs from [`RunSeed::task_seed`]).
+    pub fn new(value: u64) -> Self {
+        TaskSeed(value)
+    }
+
+    /// The raw 64-bit value.
+    pub fn value(&self) -> u64 {
+        self.0
+    }
+
+    /// The episode's random stream named by `label` (streams with different labels are
+    /// independent).
+    pub fn rng(&self, label: &str) -> ChaCha8Rng {
+        RunSeed(self.0).rng(label, &[])
+    }
+}
 
 /// SplitMix64 finaliser: a bijective mix of 64 bits.
 fn mix(mut z: u64) -> u64 {
@@ -73,6 +121,15 @@ impl RunSeed {
             &[iteration as u64, condition as u64, sample as u64],
         )
     }
+
+    /// The seed of the task's own randomness in one sample (the episode that
+    /// [`RunSeed::sample_rng`]`(iteration, condition, sample)` draws the action noise of).
+    pub fn task_seed(&self, iteration: usize, condition: usize, sample: usize) -> TaskSeed {
+        TaskSeed(self.derive(
+            "task-episode",
+            &[iteration as u64, condition as u64, sample as u64],
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -90,5 +147,30 @@ mod tests {
         assert_ne!(base, s.rng("a", &[1, 2, 0]).random::<u64>());
         assert_ne!(base, RunSeed::new(2).rng("a", &[1, 2, 3]).random::<u64>());
         assert_eq!(base, s.rng("a", &[1, 2, 3]).random::<u64>());
+    }
+
+    #[test]
+    fn task_seeds_differ_by_every_index_and_from_the_action_noise() {
+        let s = RunSeed::new(4);
+        let base = s.task_seed(1, 2, 3);
+        assert_eq!(base, s.task_seed(1, 2, 3));
+        for other in [
+            s.task_seed(0, 2, 3),
+            s.task_seed(1, 0, 3),
+            s.task_seed(1, 2, 0),
+            RunSeed::new(5).task_seed(1, 2, 3),
+        ] {
+            assert_ne!(base, other);
+        }
+        let task: u64 = base.rng("process-noise").random();
+        let noise: u64 = s.sample_rng(1, 2, 3).random();
+        assert_ne!(task, noise);
+        assert_ne!(task, base.rng("initial-state").random::<u64>());
+        assert_eq!(
+            task,
+            TaskSeed::new(base.value())
+                .rng("process-noise")
+                .random::<u64>()
+        );
     }
 }

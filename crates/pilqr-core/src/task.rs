@@ -8,6 +8,7 @@ use thiserror::Error;
 
 use crate::cost::Cost;
 use crate::sample::TrajectoryRef;
+use crate::seed::TaskSeed;
 
 /// Sizes and timing of a task.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -124,6 +125,23 @@ pub enum TaskError {
 ///
 /// `step` must validate the action (length and finiteness) and leave the system unchanged when
 /// it is invalid. Torques are clamped to the actuator ranges by the task, not by the caller.
+///
+/// # Seeded episodes
+///
+/// A task with randomness of its own (process noise, a randomised initial state, random
+/// object masses…) overrides [`Task::reset_seeded`]: it receives a [`TaskSeed`] naming the
+/// episode, keeps the stream(s) it derives from it ([`TaskSeed::rng`]) and draws from them in
+/// `reset_seeded` and in the following `step`s. Every rollout of the sampler
+/// ([`crate::sample_policy`]) starts with `reset_seeded(condition, seed.task_seed(iteration,
+/// condition, sample))`, so an episode's randomness depends only on the run seed and the
+/// sample's indices — never on which thread or fork ran it, nor on the episodes before it.
+/// The action noise comes from a separate stream, which the task's draws do not shift.
+///
+/// `reset(condition)` is then the nominal episode (no randomisation, no process noise); the
+/// trajectory optimisers use it to read the initial state their initial controllers are
+/// built around. A task without randomness implements `reset` only: the default
+/// `reset_seeded` ignores the seed and calls it, so its rollouts are what they were before
+/// seeds existed, bit for bit.
 pub trait Task: Send {
     /// Short name, e.g. `"gripper-pusher"`.
     fn name(&self) -> &str;
@@ -137,8 +155,20 @@ pub trait Task: Send {
     /// Where joint positions and velocities are in the state.
     fn layout(&self) -> StateLayout;
 
-    /// Put the system in initial condition `condition`.
+    /// Put the system in initial condition `condition` (for a task with randomness, the nominal
+    /// episode: no randomised initial state, no process noise).
     fn reset(&mut self, condition: usize) -> Result<(), TaskError>;
+
+    /// Put the system in initial condition `condition` for the episode named by `seed`: a task
+    /// with randomness of its own draws its initial state from the seed's streams and keeps a
+    /// stream for the process noise of the following `step`s. The same `(condition, seed)`
+    /// must give the same episode, bit for bit, on any copy of the task.
+    ///
+    /// The default ignores the seed and calls [`Task::reset`].
+    fn reset_seeded(&mut self, condition: usize, seed: TaskSeed) -> Result<(), TaskError> {
+        let _ = seed;
+        self.reset(condition)
+    }
 
     /// Apply action `u` (`dU` values) for one control period.
     fn step(&mut self, u: &[f64]) -> Result<(), TaskError>;
