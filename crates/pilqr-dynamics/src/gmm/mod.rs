@@ -88,7 +88,8 @@ pub enum EmStop {
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EmReport {
-    /// Whether the run started from a fresh (seeded) initialisation rather than a warm start.
+    /// Whether the run started from a fresh initialisation (seeded, or from given labels) rather
+    /// than a warm start from the model's current components.
     pub initialised: bool,
     /// EM iterations (M-steps) whose result was kept.
     pub iterations: usize,
@@ -370,8 +371,10 @@ impl Gmm {
     /// Fit to `points` (`D x n`) starting from the components that hard `labels` imply: point
     /// `i` belongs to component `labels[i] < k`, and EM starts from those components'
     /// maximum-likelihood weights, means and covariances (plus the covariance floor), exactly
-    /// as if an M-step had run on one-hot responsibilities. No seed is involved, so a fit from
-    /// another implementation's initial clustering can be reproduced.
+    /// as if an M-step had run on one-hot responsibilities (so a label no point carries starts
+    /// from the moments of all points, as the M-step restarts a starved component). No seed is
+    /// involved, so a fit from another implementation's initial clustering can be reproduced;
+    /// the report says `initialised` (a fresh start, not a warm one).
     ///
     /// To warm-start from a saved or externally given mixture instead, build it with
     /// [`Gmm::from_components`] (or deserialise it) and call [`Gmm::update`].
