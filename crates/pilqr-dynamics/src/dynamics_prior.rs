@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::GmmPriorConfig;
 use crate::error::{DynamicsError, check_finite};
-use crate::gmm::{EmReport, Gmm};
+use crate::gmm::{EmReport, EmStart, Gmm};
 use crate::niw_prior::NiwPrior;
 
 /// One buffered trajectory: states `T·dX` and actions `T·dU`, step-major.
@@ -206,9 +206,43 @@ impl DynamicsPrior {
     /// On error the prior is unchanged.
     pub fn update(&mut self, batch: &SampleBatch, seed: u64) -> Result<EmReport, DynamicsError> {
         let mut next = self.clone();
-        let (report, _) = next.update_inner(batch, seed)?;
+        let (report, _) = next.update_inner(batch, EmStart::Warm(seed))?;
         *self = next;
         Ok(report)
+    }
+
+    /// As [`DynamicsPrior::update`], but EM starts from the components that `labels` imply
+    /// (see [`Gmm::fit_from_labels`]) instead of the current mixture or a seeded
+    /// initialisation. `labels` holds one label per transition point of the buffer *after*
+    /// the batch is added, in the order of [`DynamicsPrior::points`], each below the component
+    /// count [`GmmPriorConfig::cluster_count`] gives for that many points.
+    ///
+    /// On error the prior is unchanged.
+    pub fn update_from_labels(
+        &mut self,
+        batch: &SampleBatch,
+        labels: &[usize],
+    ) -> Result<EmReport, DynamicsError> {
+        let mut next = self.clone();
+        let (report, _) = next.update_inner(batch, EmStart::Labels(labels))?;
+        *self = next;
+        Ok(report)
+    }
+
+    /// Replace the mixture, e.g. by a saved one or one fitted elsewhere: the next update
+    /// warm-starts EM from it when its component count equals the one the configuration
+    /// gives for the buffer's points then (otherwise that update initialises afresh).
+    ///
+    /// # Errors
+    /// [`DynamicsError::NotFitted`] for a mixture without components,
+    /// [`DynamicsError::DimensionMismatch`] when its dimension is not `2dX + dU`.
+    pub fn set_mixture(&mut self, gmm: Gmm) -> Result<(), DynamicsError> {
+        if !gmm.is_fitted() {
+            return Err(DynamicsError::NotFitted);
+        }
+        expect("mixture dimension 2dX + dU", self.joint_dim(), gmm.dim())?;
+        self.gmm = gmm;
+        Ok(())
     }
 
     /// As [`DynamicsPrior::update`], in place (callers that need atomicity work on a clone),
@@ -216,7 +250,7 @@ impl DynamicsPrior {
     pub(crate) fn update_inner(
         &mut self,
         batch: &SampleBatch,
-        seed: u64,
+        start: EmStart<'_>,
     ) -> Result<(EmReport, Vec<f64>), DynamicsError> {
         self.check_batch(batch)?;
         self.horizon = batch.horizon();
@@ -233,7 +267,7 @@ impl DynamicsPrior {
         }
         let points = self.points();
         let k = self.config.cluster_count(points.ncols());
-        self.gmm.run(points.as_ref(), k, seed, true)
+        self.gmm.run(points.as_ref(), k, start)
     }
 
     /// The buffer's transition points `[x_t; u_t; x_{t+1}]` as a `D x N_g` matrix, trajectory

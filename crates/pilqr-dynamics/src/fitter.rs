@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::DynamicsConfig;
 use crate::dynamics_prior::DynamicsPrior;
 use crate::error::DynamicsError;
-use crate::gmm::EmReport;
+use crate::gmm::{EmReport, EmStart, Gmm};
 use crate::initial_state::fit_initial_state;
 use crate::linear_dynamics::LinearDynamics;
 use crate::regression::{StepPriors, fit_linear_dynamics_into, fit_transitions, step_points};
@@ -174,6 +174,44 @@ impl DynamicsFitter {
         batch: &SampleBatch,
         rng_seed: u64,
     ) -> Result<LinearDynamics, DynamicsError> {
+        self.update_with(batch, EmStart::Warm(rng_seed))
+    }
+
+    /// As [`DynamicsFitter::update`], but the prior's EM starts from the components that
+    /// `labels` imply (one label per buffered transition point after the batch is added; see
+    /// [`DynamicsPrior::update_from_labels`]), so a fit from another implementation's initial
+    /// clustering can be reproduced. Without a configured prior the labels are ignored.
+    ///
+    /// On error the fitter's state is unchanged.
+    pub fn update_from_labels(
+        &mut self,
+        batch: &SampleBatch,
+        labels: &[usize],
+    ) -> Result<LinearDynamics, DynamicsError> {
+        self.update_with(batch, EmStart::Labels(labels))
+    }
+
+    /// Replace the prior's mixture by `gmm` (a saved one, or one fitted elsewhere), so the
+    /// next update warm-starts from it (see [`DynamicsPrior::set_mixture`]).
+    ///
+    /// # Errors
+    /// [`DynamicsError::InvalidConfig`] when no prior is configured, and the errors of
+    /// [`DynamicsPrior::set_mixture`].
+    pub fn set_prior_mixture(&mut self, gmm: Gmm) -> Result<(), DynamicsError> {
+        match &mut self.prior {
+            Some(p) => p.set_mixture(gmm),
+            None => Err(DynamicsError::InvalidConfig {
+                field: "prior",
+                reason: "no GMM prior is configured, so there is no mixture to set".into(),
+            }),
+        }
+    }
+
+    fn update_with(
+        &mut self,
+        batch: &SampleBatch,
+        start: EmStart<'_>,
+    ) -> Result<LinearDynamics, DynamicsError> {
         let d = batch.dims();
         if d.dx != self.dx || d.du != self.du {
             return Err(DynamicsError::DimensionMismatch {
@@ -200,7 +238,7 @@ impl DynamicsFitter {
             return Ok(out);
         };
         let mut next = prior.clone();
-        let (report, resp) = next.update_inner(batch, rng_seed)?;
+        let (report, resp) = next.update_inner(batch, start)?;
         tracing::debug!(
             initialised = report.initialised,
             iterations = report.iterations,

@@ -4,11 +4,15 @@
 //! `x_{t+1} ~ N(Fm_t [x_t; u_t] + fv_t, dyn_covar_t)`, `x_0 ~ N(x0mu, x0sigma)`.
 //!
 //! - [`DynamicsFitter`] — what an algorithm calls once per iteration and condition: keeps the
-//!   GMM prior's trajectory buffer and mixture, returns [`LinearDynamics`].
+//!   GMM prior's trajectory buffer and mixture, returns [`LinearDynamics`]. EM can also start
+//!   from given labels ([`DynamicsFitter::update_from_labels`]) or a saved or external mixture
+//!   ([`DynamicsFitter::set_prior_mixture`]).
 //! - [`fit_linear_dynamics`] / [`fit_linear_dynamics_into`] — plain per-step ridge regression
 //!   (no prior), the latter reusing its output's storage.
 //! - [`Gmm`] — Gaussian mixture by EM (log-sum-exp responsibilities, covariance floor, seeded
-//!   k-means++ initialisation, warm start, never keeps a worse iterate), with
+//!   k-means++ initialisation, warm start, never keeps a worse iterate; explicit starts from
+//!   labels by [`Gmm::fit_from_labels`] or from components by [`Gmm::from_components`] then
+//!   [`Gmm::update`]), with
 //!   [`Gmm::inference`] giving the normal-inverse-Wishart parameters [`NiwPrior`].
 //! - [`DynamicsPrior`] — the buffer of the last `max_samples` trajectories, the mixture over
 //!   their `[x_t; u_t; x_{t+1}]` points, and the initial-state prior.
@@ -45,11 +49,19 @@
 //! `cargo run --release -p pilqr-dynamics --example dynamics_timing` prints the EM iteration
 //! counts too.
 //!
+//! ## Depending on this crate alone
+//!
+//! The types its public signatures use are re-exported: the crates [`pilqr_core`],
+//! [`pilqr_linalg`] and [`faer`] themselves (so their versions always match this crate's), and
+//! the sample and matrix types most callers need at the top level ([`SampleBatch`],
+//! [`SampleDims`], [`Trajectory`], [`MatStack`], [`VecStack`], [`Mat`], [`MatRef`]).
+//!
 //! ## Example
 //!
+//! Only `pilqr_dynamics` paths are used: no other pilqr crate or `faer` needs to be a dependency.
+//!
 //! ```
-//! use pilqr_core::{SampleBatch, SampleDims, Trajectory};
-//! use pilqr_dynamics::{DynamicsConfig, DynamicsFitter};
+//! use pilqr_dynamics::{DynamicsConfig, DynamicsFitter, SampleBatch, SampleDims, Trajectory};
 //!
 //! // A damped point mass, 10 samples of 20 steps, fitted with the default GMM prior.
 //! let (t, dx, du) = (20, 2, 1);
@@ -67,6 +79,12 @@
 //! let mut fitter = DynamicsFitter::new(DynamicsConfig::default(), dx, du).unwrap();
 //! let dynamics = fitter.update(&batch, 42).unwrap();
 //! assert!((dynamics.fm.at(3)[(1, 1)] - 0.9).abs() < 0.05);
+//! // The result's stacks are this crate's re-exported types.
+//! let fm: &pilqr_dynamics::MatStack = &dynamics.fm;
+//! let step: pilqr_dynamics::MatRef<'_, f64> = fm.at(3);
+//! assert_eq!((step.nrows(), step.ncols()), (dx, dx + du));
+//! let fv: &pilqr_dynamics::VecStack = &dynamics.fv;
+//! assert_eq!(fv.len(), t);
 //! ```
 #![warn(missing_docs)]
 
@@ -82,6 +100,13 @@ mod llt;
 mod niw_prior;
 mod regression;
 mod serde_mat;
+
+pub use faer;
+pub use faer::{Mat, MatRef};
+pub use pilqr_core;
+pub use pilqr_core::{CoreError, SampleBatch, SampleDims, Trajectory};
+pub use pilqr_linalg;
+pub use pilqr_linalg::{LinalgError, MatStack, VecStack};
 
 pub use conditional::{ConditionalGaussianFit, ConditionalRegressor, fit_conditional_gaussian};
 pub use config::{DynamicsConfig, GmmConfig, GmmPriorConfig};

@@ -27,17 +27,24 @@
 //! Failures are typed ([`TrajOptError`]) and never leave a half-updated controller: an update
 //! returns a new controller or an error.
 //!
+//! ## Depending on this crate alone
+//!
+//! The crates its public signatures use are re-exported — [`pilqr_core`], [`pilqr_dynamics`],
+//! [`pilqr_linalg`] and [`faer`] — together with the types most callers need at the top level
+//! ([`CostModel`], [`LinearGaussianPolicy`], [`LinearDynamics`], [`MatStack`], [`VecStack`],
+//! [`Mat`]), so their versions always match this crate's.
+//!
 //! ## Example
 //!
 //! LQR-FLM on a double integrator with its true model: the KL step bounds how far the new
 //! controller moves from the previous one, and the expected cost drops.
 //!
 //! ```
-//! use faer::Mat;
-//! use pilqr_core::{CostModel, LinearGaussianPolicy};
-//! use pilqr_dynamics::LinearDynamics;
-//! use pilqr_linalg::{MatStack, VecStack};
-//! use pilqr_trajopt::{LqrFlm, LqrFlmConfig, estimate_cost};
+//! // Only `pilqr_trajopt` paths: no other pilqr crate or `faer` needs to be a dependency.
+//! use pilqr_trajopt::{
+//!     CostModel, LinearDynamics, LinearGaussianPolicy, LqrFlm, LqrFlmConfig, Mat, MatStack,
+//!     VecStack, estimate_cost,
+//! };
 //!
 //! let (t, dx, du, dt) = (50, 2, 1, 0.05);
 //! // x = [position, velocity]: p' = p + dt v, v' = v + dt u; start at p = 1.
@@ -81,6 +88,15 @@ pub mod lqr_flm;
 pub mod pi2;
 pub mod pilqr;
 pub mod step_size;
+
+pub use faer;
+pub use faer::Mat;
+pub use pilqr_core;
+pub use pilqr_core::{CostModel, LinearGaussianPolicy};
+pub use pilqr_dynamics;
+pub use pilqr_dynamics::LinearDynamics;
+pub use pilqr_linalg;
+pub use pilqr_linalg::{MatStack, VecStack};
 
 pub use error::TrajOptError;
 pub use kl::policy_kl;

@@ -9,19 +9,30 @@ use super::m_step::MStep;
 use super::{EmReport, EmStop, Gmm, Params, check_points};
 use crate::error::DynamicsError;
 
+/// Where EM starts.
+#[derive(Clone, Copy)]
+pub(crate) enum EmStart<'a> {
+    /// From the seeded k-means++ initialisation.
+    Seeded(u64),
+    /// From the current parameters when they fit (same `k` and dimension), else seeded.
+    Warm(u64),
+    /// From the maximum-likelihood components of hard labels (one per point, each `< k`).
+    Labels(&'a [usize]),
+}
+
 impl Gmm {
     /// EM; returns the report and the final responsibilities (`n·K`, point-major).
     ///
-    /// Starts from the current parameters when `allow_warm` and the model is fitted with the
-    /// same `k` and dimension, otherwise from [`initialise`] seeded by `seed`. After each
+    /// Starts as `start` says: from the current parameters ([`EmStart::Warm`], when the model
+    /// is fitted with the same `k` and dimension), from the components the given labels imply
+    /// (one M-step on one-hot responsibilities), or from [`initialise`] seeded by `seed`. After each
     /// E-step, stops when `|Δℓ| ≤ tolerance · max(1, |ℓ|)`; a decrease of `ℓ` (possible only
     /// through the floor or a reboot) restores the previous parameters and stops.
     pub(crate) fn run(
         &mut self,
         points: MatRef<'_, f64>,
         k: usize,
-        seed: u64,
-        allow_warm: bool,
+        start: EmStart<'_>,
     ) -> Result<(EmReport, Vec<f64>), DynamicsError> {
         self.config.validate()?;
         let owned;
@@ -39,9 +50,41 @@ impl Gmm {
             });
         }
         let floor = self.config.covariance_floor;
-        let mut warm =
-            allow_warm && self.is_fitted() && self.num_components() == k && self.dim == d;
-        let mut cur = if warm {
+        let mut mstep = MStep::new(d, k, n);
+        let mut resp = vec![0.0; n * k];
+        let (mut warm, seed) = match start {
+            EmStart::Seeded(seed) => (false, seed),
+            EmStart::Warm(seed) => (
+                self.is_fitted() && self.num_components() == k && self.dim == d,
+                seed,
+            ),
+            EmStart::Labels(_) => (false, 0),
+        };
+        let mut cur = if let EmStart::Labels(labels) = start {
+            if labels.len() != n {
+                return Err(DynamicsError::DimensionMismatch {
+                    field: "initial labels (one per point)",
+                    expected: n,
+                    got: labels.len(),
+                });
+            }
+            if let Some(i) = labels.iter().position(|&l| l >= k) {
+                return Err(DynamicsError::InvalidConfig {
+                    field: "initial labels",
+                    reason: format!("label {} of point {i} is not below k = {k}", labels[i]),
+                });
+            }
+            for (i, &l) in labels.iter().enumerate() {
+                resp[i * k + l] = 1.0;
+            }
+            let mut p = Params {
+                weights: vec![0.0; k],
+                means: faer::Mat::zeros(d, k),
+                covariances: pilqr_linalg::MatStack::zeros(k, d, d),
+            };
+            mstep.run(&mut p, points, &resp, floor);
+            p
+        } else if warm {
             Params {
                 weights: self.weights.clone(),
                 means: self.means.clone(),
@@ -51,8 +94,6 @@ impl Gmm {
             initialise(points, k, seed, floor)
         };
         let mut estep = EStep::new(d, k, n);
-        let mut mstep = MStep::new(d, k, n);
-        let mut resp = vec![0.0; n * k];
         let mut next_resp = vec![0.0; n * k];
         let mut ll = match estep.run(cur.view(), points, &mut resp, None) {
             Ok(ll) => ll,

@@ -45,6 +45,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::GmmConfig;
 use crate::error::DynamicsError;
 use e_step::EStep;
+pub(crate) use em::EmStart;
 
 /// Smallest weight kept (avoids `ln 0`).
 const MIN_WEIGHT: f64 = 1e-300;
@@ -87,7 +88,8 @@ pub enum EmStop {
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EmReport {
-    /// Whether the run started from a fresh (seeded) initialisation rather than a warm start.
+    /// Whether the run started from a fresh initialisation (seeded, or from given labels) rather
+    /// than a warm start from the model's current components.
     pub initialised: bool,
     /// EM iterations (M-steps) whose result was kept.
     pub iterations: usize,
@@ -363,7 +365,30 @@ impl Gmm {
         k: usize,
         seed: u64,
     ) -> Result<EmReport, DynamicsError> {
-        self.run(points, k, seed, false).map(|(r, _)| r)
+        self.run(points, k, EmStart::Seeded(seed)).map(|(r, _)| r)
+    }
+
+    /// Fit to `points` (`D x n`) starting from the components that hard `labels` imply: point
+    /// `i` belongs to component `labels[i] < k`, and EM starts from those components'
+    /// maximum-likelihood weights, means and covariances (plus the covariance floor), exactly
+    /// as if an M-step had run on one-hot responsibilities (so a label no point carries starts
+    /// from the moments of all points, as the M-step restarts a starved component). No seed is
+    /// involved, so a fit from another implementation's initial clustering can be reproduced;
+    /// the report says `initialised` (a fresh start, not a warm one).
+    ///
+    /// To warm-start from a saved or externally given mixture instead, build it with
+    /// [`Gmm::from_components`] (or deserialise it) and call [`Gmm::update`].
+    ///
+    /// # Errors
+    /// As [`Gmm::fit`], and [`DynamicsError::DimensionMismatch`] when there is not one label
+    /// per point, [`DynamicsError::InvalidConfig`] when a label is `>= k`.
+    pub fn fit_from_labels(
+        &mut self,
+        points: MatRef<'_, f64>,
+        k: usize,
+        labels: &[usize],
+    ) -> Result<EmReport, DynamicsError> {
+        self.run(points, k, EmStart::Labels(labels)).map(|(r, _)| r)
     }
 
     /// Refit to `points`, warm-starting from the current parameters when the model is fitted
@@ -374,7 +399,7 @@ impl Gmm {
         k: usize,
         seed: u64,
     ) -> Result<EmReport, DynamicsError> {
-        self.run(points, k, seed, true).map(|(r, _)| r)
+        self.run(points, k, EmStart::Warm(seed)).map(|(r, _)| r)
     }
 
     /// The current parameters, borrowed.
