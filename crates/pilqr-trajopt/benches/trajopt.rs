@@ -166,6 +166,7 @@ fn bench_size(c: &mut Criterion, dx: usize, du: usize) {
         min_eta: config.min_eta,
         max_eta: config.max_eta,
         mode: EtaMode::PerStep,
+        value_function: config.value_function,
     };
     c.bench_function(&format!("backward_forward_{tag}"), |b| {
         b.iter(|| {

@@ -100,7 +100,9 @@ pub use pilqr_linalg::{MatStack, VecStack};
 
 pub use error::TrajOptError;
 pub use kl::policy_kl;
-pub use lqr_flm::{GaussianTrajectory, LqrFlm, LqrFlmConfig, LqrFlmResult, estimate_cost};
+pub use lqr_flm::{
+    GaussianTrajectory, LqrFlm, LqrFlmConfig, LqrFlmResult, ValueFunction, estimate_cost,
+};
 pub use pi2::{Pi2Config, Pi2Result, PilqrTemperature, pi2_update};
 pub use pilqr::{PilqrInputs, PilqrResult, StepRule, approximate_costs, pilqr_update};
 

@@ -28,6 +28,7 @@ use crate::lqr_flm::jacobi::SymmetricEigen;
 use crate::lqr_flm::kernels::{add_matvec, dot};
 use crate::lqr_flm::relative_model::RelativeModel;
 use crate::lqr_flm::step_kl::{StepKl, kl_coefficients_at};
+use crate::lqr_flm::value_function::ValueFunction;
 
 /// `Q_zz + ηI` counts as positive definite when `λ_min + η` exceeds this fraction of `max |λ|`
 /// (well above the eigenvalues' round-off, about `1e-16 max |λ|`).
@@ -53,6 +54,8 @@ pub struct BackwardParams {
     pub max_eta: f64,
     /// Global or per-step η.
     pub mode: EtaMode,
+    /// The value function handed to the step before.
+    pub value_function: ValueFunction,
 }
 
 /// How a backward pass gets its η.
@@ -248,7 +251,7 @@ pub(crate) fn backward_pass(
                     eta[t] = kl.solve(targets[t], lo, ceiling, eta[t]);
                 }
             }
-            finish_step(t, eta[t], params.omega, ws, out, dx);
+            finish_step(t, eta[t], params, ws, out, dx);
         }
         return Ok(());
     }
@@ -299,15 +302,19 @@ fn project(ws: &BackwardWorkspace, dx: usize, y: &mut MatStack, h: &mut VecStack
 fn finish_step(
     t: usize,
     eta: f64,
-    omega: f64,
+    params: BackwardParams,
     ws: &mut BackwardWorkspace,
     out: &mut StepSolutions,
     dx: usize,
 ) {
     out.lambda.at_mut(t).copy_from_slice(&ws.eig.values);
     out.vectors.at_mut(t).copy_from(ws.eig.vectors());
-    step_controller(out, t, eta, omega, &mut ws.ctl);
+    step_controller(out, t, eta, params.omega, &mut ws.ctl);
     let du = ws.ctl.dh.len();
+    // The value function's weights relative to D (all 1 for the Lagrangian's).
+    for (w, &l) in ws.ctl.weight.iter_mut().zip(out.lambda.at(t)) {
+        *w = params.value_function.weight(l, eta);
+    }
     // V = Q_xx − Yᵀ D Y on the lower triangle, column by column from Yᵀ (contiguous columns),
     // then mirrored; v = q_x − Yᵀ D h.
     let n = dx + du;
@@ -319,12 +326,14 @@ fn finish_step(
     }
     {
         let (v, q) = (ws.vxx.as_mut_slice(), ws.q.as_slice());
-        let ControllerScratch { dy, neg, .. } = &mut ws.ctl;
+        let ControllerScratch {
+            dy, neg, weight, ..
+        } = &mut ws.ctl;
         for j in 0..dx {
             let col = &mut v[j * dx + j..(j + 1) * dx];
             col.copy_from_slice(&q[j * n + j..j * n + dx]);
-            for (o, d) in neg.iter_mut().zip(&dy[j * du..(j + 1) * du]) {
-                *o = -d;
+            for ((o, d), w) in neg.iter_mut().zip(&dy[j * du..(j + 1) * du]).zip(&*weight) {
+                *o = -d * w;
             }
             add_matvec(col, &ws.yt[j..], dx, neg);
         }
@@ -334,8 +343,16 @@ fn finish_step(
             dx,
         ));
     }
+    for (wdh, (dh, w)) in ws
+        .ctl
+        .wdh
+        .iter_mut()
+        .zip(ws.ctl.dh.iter().zip(&ws.ctl.weight))
+    {
+        *wdh = dh * w;
+    }
     for j in 0..dx {
-        ws.vx[j] = ws.qv[j] - dot(&ys[j * du..(j + 1) * du], &ws.ctl.dh);
+        ws.vx[j] = ws.qv[j] - dot(&ys[j * du..(j + 1) * du], &ws.ctl.wdh);
     }
 }
 
@@ -393,13 +410,16 @@ pub(crate) fn step_controller(
 }
 
 /// Scratch of [`step_controller`] for one `(dX, dU)`: `D`, `DY` (`dU x dX`, column-major),
-/// `Dh`, and `−DY`'s column of the step being finished.
+/// `Dh`, `−DY`'s column of the step being finished, and the value function's weights relative
+/// to `D` with `Dh` so weighted.
 #[derive(Debug, Clone)]
 pub(crate) struct ControllerScratch {
     d: Vec<f64>,
     pub(crate) dy: Vec<f64>,
     pub(crate) dh: Vec<f64>,
     neg: Vec<f64>,
+    weight: Vec<f64>,
+    wdh: Vec<f64>,
 }
 
 impl ControllerScratch {
@@ -409,6 +429,8 @@ impl ControllerScratch {
             dy: vec![0.0; du * dx],
             dh: vec![0.0; du],
             neg: vec![0.0; du],
+            weight: vec![1.0; du],
+            wdh: vec![0.0; du],
         }
     }
 }

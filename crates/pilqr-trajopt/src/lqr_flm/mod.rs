@@ -18,12 +18,14 @@ mod kernels;
 mod relative_model;
 mod solver;
 mod step_kl;
+mod value_function;
 
 pub use augmented_cost::{KlTerm, augmented_cost};
 pub use backward::{BackwardParams, EtaMode};
 pub use estimate_cost::{estimate_cost, expected_costs};
 pub use forward::{ForwardWorkspace, GaussianTrajectory, forward_pass};
 pub use solver::{ControllerBuffers, LqrFlm, max_entropy_lqr};
+pub use value_function::ValueFunction;
 
 use pilqr_core::{CostModel, LinearGaussianPolicy};
 use pilqr_dynamics::LinearDynamics;
@@ -52,6 +54,9 @@ pub struct LqrFlmConfig {
     /// One KL constraint per time step (`cons_per_step`, PILQR's default: true) instead of one
     /// on the total.
     pub per_step: bool,
+    /// The value function the backward pass propagates: `"lagrangian"` (default) or
+    /// `"raw-cost"` (see [`ValueFunction`]).
+    pub value_function: ValueFunction,
 }
 
 impl Default for LqrFlmConfig {
@@ -63,6 +68,7 @@ impl Default for LqrFlmConfig {
             max_iterations: 50,
             tolerance: 0.1,
             per_step: true,
+            value_function: ValueFunction::Lagrangian,
         }
     }
 }

@@ -131,6 +131,7 @@ fn a_large_eta_reproduces_the_reference_and_is_positive_definite() {
                     min_eta: 1e-8,
                     max_eta: 1e16,
                     mode: EtaMode::Global,
+                    value_function: crate::lqr_flm::ValueFunction::Lagrangian,
                 })
                 .unwrap_or_else(|e| panic!("case {case}, eta {eta:e}: {e}"));
             // Not raised: Q_uu was positive definite at the η given, at every step.

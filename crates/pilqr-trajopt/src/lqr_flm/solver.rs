@@ -420,6 +420,7 @@ impl LqrFlm {
             min_eta: config.min_eta,
             max_eta: config.max_eta,
             mode,
+            value_function: config.value_function,
         }
     }
 }
@@ -454,6 +455,7 @@ pub fn max_entropy_lqr(
         min_eta: 0.0,
         max_eta: 0.0,
         mode: EtaMode::PerStep,
+        value_function: crate::lqr_flm::ValueFunction::Lagrangian,
     })?;
     solver.buffers.to_policy()
 }

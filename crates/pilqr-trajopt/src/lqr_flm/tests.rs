@@ -363,6 +363,7 @@ fn relative_coordinates_solve_the_normalised_augmented_cost() {
             min_eta: 1e-8,
             max_eta: 1e16,
             mode: EtaMode::Global,
+            value_function: crate::lqr_flm::ValueFunction::Lagrangian,
         })
         .unwrap();
     let out = solver.buffers();
