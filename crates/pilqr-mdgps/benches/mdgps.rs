@@ -1,13 +1,16 @@
 //! Speed of the MDGPS pieces against the targets of the MDGPS issue: one network action during
 //! rollouts (< 50 µs) and an S-step (4,000 Adam iterations of batch 25 on 4 conditions × 20
 //! samples × T = 100, 2 hidden layers of 100, dO = 26, dU = 2: < 15 s; the bench times 400
-//! iterations, a tenth).
+//! iterations, a tenth); the S-step at the learner-speed issue's reacher size (dO = 14, the
+//! full 4,000 iterations) and the network's evaluation on every training observation (the
+//! inputs of the policy linearisation and of held-out evaluation), so their ratio to the
+//! physics can be read.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use pilqr_core::{Policy, RunSeed};
-use pilqr_mdgps::{MlpConfig, NnPolicy, SStepCondition, SStepConfig, s_step};
+use pilqr_mdgps::{GlobalPolicy, MlpConfig, NnPolicy, SStepCondition, SStepConfig, s_step};
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -61,5 +64,45 @@ fn s_step_bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, action, s_step_bench);
+/// The learner-speed issue's reacher: 4 conditions × 20 samples × 100 steps, dO = 14, dU = 2.
+const REACHER: Problem = Problem {
+    horizon: 100,
+    dx: 14,
+    du: 2,
+    samples: 20,
+};
+
+fn reacher_network_work(c: &mut Criterion) {
+    let p = REACHER;
+    let seed = RunSeed::new(4);
+    let local = controller(p, 0.3, seed);
+    let batches: Vec<_> = (0..4).map(|m| rollouts(p, &local, seed, m)).collect();
+    let data: Vec<_> = batches
+        .iter()
+        .map(|b| SStepCondition {
+            samples: b,
+            local: &local,
+            weights: None,
+        })
+        .collect();
+    let config = SStepConfig::default();
+    let fresh = NnPolicy::new(&MlpConfig::default(), p.dx, p.du, 0.1, seed).unwrap();
+    let mut trained = fresh.clone();
+    s_step(&mut trained, &data, &config, seed, 0).unwrap();
+    let obs: Vec<f64> = batches.iter().flat_map(|b| b.obs_all().to_vec()).collect();
+    let mut group = c.benchmark_group("reacher_network");
+    group.sample_size(10);
+    group.bench_function("s_step_4000_iterations_4x20x100_rows", |b| {
+        b.iter(|| {
+            let mut pol = fresh.clone();
+            s_step(&mut pol, &data, &config, seed, 0).unwrap()
+        })
+    });
+    group.bench_function("mean_actions_on_all_8000_observations", |b| {
+        b.iter(|| trained.mean_actions(black_box(&obs)).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, action, s_step_bench, reacher_network_work);
 criterion_main!(benches);

@@ -113,6 +113,9 @@ mod tests {
 
     #[test]
     fn activations_match_torch() {
+        // Pin before this test's first libtorch call, as every user of tch in this crate must:
+        // MKL refuses the pinning of the other tests of this binary once it has computed.
+        crate::pin_cpu_numerics().unwrap();
         let z = [-2.5, -0.1, 0.0, 0.3, 4.0];
         let t = tch::Tensor::from_slice(&z);
         for a in [Activation::Relu, Activation::Tanh, Activation::Sigmoid] {

@@ -75,6 +75,9 @@ pub enum MdgpsError {
         /// The underlying error, as text.
         reason: String,
     },
+    /// libtorch's CPU-dependent numerics could not be pinned ([`crate::pin_cpu_numerics`]).
+    #[error(transparent)]
+    Pin(#[from] crate::cpu_numerics::PinError),
     /// A core-vocabulary error (a local controller evaluated out of range…).
     #[error(transparent)]
     Core(#[from] CoreError),

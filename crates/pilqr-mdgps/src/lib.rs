@@ -38,8 +38,10 @@
 //! the S-step's minibatch order (`"mdgps-s-step"`, per S-step). libtorch's own generator
 //! (`tch::manual_seed`) is process-wide and would be shared by every thread and test, so it is
 //! not used; nothing the S-step calls in libtorch draws random numbers. The S-step runs
-//! libtorch on `torch_threads` threads (default 1) in double precision, so the same inputs
-//! give bit-identical weights.
+//! libtorch on one intra-op thread in double precision, so the same inputs
+//! give bit-identical weights; [`pin_cpu_numerics`] (called by every entry point that uses
+//! libtorch) fixes libtorch's CPU-dependent kernel and BLAS choices, so they are the same bits
+//! on every x86-64 CPU.
 //!
 //! This is the only library crate of pilqr (with the facade) that links libtorch; set it up with
 //! `scripts/with-libtorch`, which installs PyTorch 2.13.0 once and exports `LIBTORCH` and the
@@ -86,6 +88,7 @@
 mod architecture;
 mod c_step;
 mod config;
+mod cpu_numerics;
 mod error;
 mod global_policy;
 mod local_method;
@@ -106,6 +109,11 @@ mod torch_mlp;
 pub use architecture::{Activation, MlpConfig};
 pub use c_step::{CStepInputs, CStepOutcome, CStepSettings, c_step};
 pub use config::MdgpsConfig;
+#[cfg(target_arch = "x86_64")]
+pub use cpu_numerics::mkl_branch;
+pub use cpu_numerics::{
+    ATEN_CPU_CAPABILITY, MKL_CBWR_COMPATIBLE, PinError, PinnedNumerics, pin_cpu_numerics,
+};
 pub use error::MdgpsError;
 pub use global_policy::{GlobalPolicy, MeanAction};
 pub use local_method::LocalMethod;

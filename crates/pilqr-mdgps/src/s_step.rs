@@ -29,6 +29,8 @@ use crate::torch_mlp::TorchMlp;
 /// let c = pilqr_mdgps::SStepConfig::default();
 /// assert_eq!((c.iterations, c.batch_size), (4000, 25));
 /// c.validate().unwrap();
+/// // More libtorch threads would change the bits.
+/// assert!(pilqr_mdgps::SStepConfig { torch_threads: 2, ..c }.validate().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -41,8 +43,10 @@ pub struct SStepConfig {
     pub learning_rate: f64,
     /// L2 weight decay on every parameter (added to the gradient).
     pub weight_decay: f64,
-    /// libtorch intra-op threads during the S-step (process-wide setting; 1 keeps the small
-    /// matrix products sequential and the result independent of the machine).
+    /// libtorch intra-op threads during the S-step (process-wide setting). Only 1 is accepted:
+    /// with more, libtorch splits its matrix products and reductions between threads and the
+    /// result bits change (measured: 2 threads give different weights from 1), so the field
+    /// exists for configuration compatibility only.
     pub torch_threads: usize,
 }
 
@@ -77,8 +81,11 @@ impl SStepConfig {
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return bad("weight_decay", "must be finite and non-negative");
         }
-        if self.torch_threads == 0 || self.torch_threads > i32::MAX as usize {
-            return bad("torch_threads", "must be at least 1");
+        if self.torch_threads != 1 {
+            return bad(
+                "torch_threads",
+                "must be 1: more libtorch threads change the result bits",
+            );
         }
         Ok(())
     }
@@ -209,6 +216,7 @@ pub fn s_step(
     iteration: usize,
 ) -> Result<SStepReport, MdgpsError> {
     let started = Instant::now();
+    crate::pin_cpu_numerics()?;
     config.validate()?;
     let (d_o, d_u) = (policy.obs_dim(), policy.action_dim());
     let sup = Supervision::assemble(conditions, d_o, d_u)?;

@@ -23,7 +23,13 @@ pub struct TorchUnavailable {
 /// ```
 /// pilqr_mdgps::check_torch().unwrap();
 /// ```
+///
+/// It first pins libtorch's CPU numerics ([`crate::pin_cpu_numerics`]); a failure to pin is
+/// reported as unavailability too.
 pub fn check_torch() -> Result<(), TorchUnavailable> {
+    crate::pin_cpu_numerics().map_err(|e| TorchUnavailable {
+        reason: e.to_string(),
+    })?;
     let probe = std::panic::catch_unwind(|| {
         let t = tch::Tensor::f_from_slice(&[1.0f64, 2.0, 3.0])?;
         t.f_sum(tch::Kind::Double)?.f_double_value(&[])

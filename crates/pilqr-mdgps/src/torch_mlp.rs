@@ -69,8 +69,10 @@ pub(crate) fn to_vec(t: &Tensor, context: &'static str) -> Result<Vec<f64>, Mdgp
 }
 
 impl TorchMlp {
-    /// A fresh `VarStore` holding exact copies of `weights`.
+    /// A fresh `VarStore` holding exact copies of `weights` (pins libtorch's CPU numerics
+    /// first: [`crate::pin_cpu_numerics`]).
     pub fn from_weights(weights: &MlpWeights) -> Result<Self, MdgpsError> {
+        crate::pin_cpu_numerics()?;
         weights.validate()?;
         let vs = VarStore::new(Device::Cpu);
         let mut layers = Vec::with_capacity(weights.layers.len());
