@@ -44,9 +44,11 @@ pub mod metrics_log;
 pub mod plot;
 pub mod progress;
 pub mod reproduce_plan;
+pub mod results_findings;
 pub mod results_page;
 pub mod run_dir;
 pub mod runner;
+pub mod statistics;
 pub mod summary;
 #[cfg(test)]
 mod test_dir;

@@ -1,5 +1,6 @@
 //! Learning curves in the style of the paper's figures: a metric against samples, one line per
-//! method, with a band over seeds, written as SVG and PNG with plotters.
+//! method (the mean over seeds) with a band of its 95 % bootstrap confidence interval at every
+//! iteration (see [`crate::statistics`]), written as SVG and PNG with plotters.
 //!
 //! Text is set in DejaVu Sans, embedded in the binary (the `dejavu` crate) and registered with
 //! plotters' ab_glyph backend, so plots render the same on a machine without any system fonts.
@@ -14,6 +15,7 @@ use plotters::style::{FontStyle, register_font};
 use thiserror::Error;
 
 use crate::metrics_log::MetricsRow;
+use crate::statistics::mean_estimate;
 
 /// The font family name the plots use.
 const FONT: &str = "sans-serif";
@@ -60,9 +62,9 @@ pub struct CurvePoint {
     pub x: f64,
     /// Mean over seeds.
     pub mean: f64,
-    /// Lowest seed.
+    /// Lower end of the mean's 95 % bootstrap interval (the mean itself with one seed).
     pub lo: f64,
-    /// Highest seed.
+    /// Upper end of the mean's 95 % bootstrap interval (the mean itself with one seed).
     pub hi: f64,
 }
 
@@ -110,7 +112,8 @@ impl Metric {
 type SeedAcc = (f64, usize, usize);
 
 /// Average `metric` over conditions for each (method, seed, iteration), then summarise over seeds
-/// (mean, min, max) for each (method, iteration). Methods keep their order of first appearance.
+/// (mean and its 95 % bootstrap interval) for each (method, iteration). Methods keep their order
+/// of first appearance.
 pub fn curves_from_metrics(rows: &[MetricsRow], metric: Metric) -> Vec<Curve> {
     let mut order: Vec<String> = Vec::new();
     let mut acc: BTreeMap<&str, BTreeMap<usize, BTreeMap<u64, SeedAcc>>> = BTreeMap::new();
@@ -140,10 +143,14 @@ pub fn curves_from_metrics(rows: &[MetricsRow], metric: Metric) -> Vec<Curve> {
                 .map(|seeds| {
                     let values: Vec<f64> = seeds.values().map(|&(s, n, _)| s / n as f64).collect();
                     let x = seeds.values().map(|&(_, _, x)| x).max().unwrap_or(0) as f64;
-                    let mean = values.iter().sum::<f64>() / values.len() as f64;
-                    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
-                    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                    CurvePoint { x, mean, lo, hi }
+                    let e = mean_estimate(&values);
+                    let (lo, hi) = e.interval.map_or((e.mean, e.mean), |i| (i.lo, i.hi));
+                    CurvePoint {
+                        x,
+                        mean: e.mean,
+                        lo,
+                        hi,
+                    }
                 })
                 .collect();
             Curve {
@@ -339,7 +346,8 @@ mod tests {
         let curves = curves_from_metrics(&rows, Metric::Cost);
         assert_eq!(curves.len(), 2);
         assert_eq!(curves[0].label, "pilqr");
-        // Seed 0 averages 15, seed 1 averages 35.
+        // Seed 0 averages 15, seed 1 averages 35; with two seeds the interval of the mean
+        // spans them (resample means 15, 25, 35 with probabilities ¼, ½, ¼).
         assert_eq!(
             curves[0].points[0],
             CurvePoint {
@@ -350,6 +358,8 @@ mod tests {
             }
         );
         assert_eq!(curves[0].points[1].mean, 3.0);
+        // One seed at iteration 1: no band.
+        assert_eq!((curves[0].points[1].lo, curves[0].points[1].hi), (3.0, 3.0));
         assert_eq!(curves[1].points.len(), 1);
         let success = curves_from_metrics(&rows, Metric::SuccessRate);
         assert_eq!(success[0].points[1].mean, 1.0);

@@ -1,5 +1,5 @@
 //! The plan of `pilqr reproduce`: which experiments reproduce which result of the paper, what
-//! the paper saw, and how to shorten each for `--quick`. Read from a TOML file
+//! the paper saw, how many seeds each runs, and how to shorten each for `--quick`. Read from a TOML file
 //! (`experiments/reproduce.toml` ships the rows of DESIGN.md §6).
 //!
 //! ```toml
@@ -7,7 +7,9 @@
 //! config = "gripper_pusher.toml"       # relative to the plan file
 //! paper = "Fig. 3: gripper pusher"
 //! expectation = "PILQR succeeds on all 4 conditions; LQR-FLM and PI2 end clearly worse."
-//! quick_iterations = 8                 # --quick: this many iterations, the first seed only
+//! quick_iterations = 8                 # --quick: this many iterations
+//! seeds = 20                           # optional: seeds 0–19 instead of the experiment's own
+//! quick_seeds = 3                      # optional: --quick runs the first 3 seeds (default 3)
 //! notes = "what we found, and why it differs from the paper"   # optional
 //! ```
 
@@ -30,9 +32,34 @@ pub struct PlanEntry {
     /// Iterations in `--quick` mode (default: the experiment's own count).
     #[serde(default)]
     pub quick_iterations: Option<usize>,
+    /// Run seeds `0..seeds` in place of the experiment's own list (default: its own).
+    #[serde(default)]
+    pub seeds: Option<usize>,
+    /// Seeds in `--quick` mode: the first this many of the row's seeds (default
+    /// [`DEFAULT_QUICK_SEEDS`]).
+    #[serde(default)]
+    pub quick_seeds: Option<usize>,
     /// The maintainers' reading of the committed results (optional; printed under the table).
     #[serde(default)]
     pub notes: Option<String>,
+}
+
+/// Seeds a `--quick` row runs when the plan does not say.
+pub const DEFAULT_QUICK_SEEDS: usize = 3;
+
+impl PlanEntry {
+    /// The seeds this row runs, given the experiment's own list: `0..seeds` when the plan sets
+    /// `seeds`, then in `--quick` mode only the first `quick_seeds`.
+    pub fn run_seeds(&self, experiment_seeds: &[u64], quick: bool) -> Vec<u64> {
+        let mut seeds = match self.seeds {
+            Some(n) => (0..n as u64).collect(),
+            None => experiment_seeds.to_vec(),
+        };
+        if quick {
+            seeds.truncate(self.quick_seeds.unwrap_or(DEFAULT_QUICK_SEEDS));
+        }
+        seeds
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -51,8 +78,8 @@ pub struct ReproducePlan {
 }
 
 impl ReproducePlan {
-    /// Read and check `path`: at least one row, every `quick_iterations` ≥ 1 and every
-    /// experiment file present.
+    /// Read and check `path`: at least one row, every `quick_iterations`, `seeds` and
+    /// `quick_seeds` ≥ 1 and every experiment file present.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let (file, text) = load_toml::<PlanFile>(path)?;
         if file.experiment.is_empty() {
@@ -68,13 +95,19 @@ impl ReproducePlan {
             entries: file.experiment,
         };
         for (i, e) in plan.entries.iter().enumerate() {
-            if e.quick_iterations == Some(0) {
-                return Err(ConfigError::invalid(
-                    path,
-                    &text,
-                    "quick_iterations",
-                    format!("experiment {} ({}): must be at least 1", i + 1, e.paper),
-                ));
+            for (field, value) in [
+                ("quick_iterations", e.quick_iterations),
+                ("seeds", e.seeds),
+                ("quick_seeds", e.quick_seeds),
+            ] {
+                if value == Some(0) {
+                    return Err(ConfigError::invalid(
+                        path,
+                        &text,
+                        field,
+                        format!("experiment {} ({}): must be at least 1", i + 1, e.paper),
+                    ));
+                }
             }
             let config = plan.config_path(e);
             if !config.is_file() {
@@ -115,13 +148,26 @@ mod tests {
         let plan = tmp.path().join("plan.toml");
         std::fs::write(
             &plan,
-            "[[experiment]]\nconfig = \"a.toml\"\npaper = \"Fig. 1\"\nexpectation = \"works\"\nquick_iterations = 2\n",
+            "[[experiment]]\nconfig = \"a.toml\"\npaper = \"Fig. 1\"\nexpectation = \"works\"\nquick_iterations = 2\nseeds = 20\nquick_seeds = 4\n",
         )
         .unwrap();
         let p = ReproducePlan::load(&plan).unwrap();
         assert_eq!(p.entries.len(), 1);
         assert_eq!(p.entries[0].quick_iterations, Some(2));
         assert_eq!(p.config_path(&p.entries[0]), tmp.path().join("a.toml"));
+        let e = &p.entries[0];
+        assert_eq!(e.run_seeds(&[7, 8], false), (0..20).collect::<Vec<u64>>());
+        assert_eq!(e.run_seeds(&[7, 8], true), vec![0, 1, 2, 3]);
+        let own = PlanEntry {
+            seeds: None,
+            quick_seeds: None,
+            ..e.clone()
+        };
+        assert_eq!(
+            own.run_seeds(&[7, 8, 9, 10, 11], false),
+            vec![7, 8, 9, 10, 11]
+        );
+        assert_eq!(own.run_seeds(&[7, 8, 9, 10, 11], true), vec![7, 8, 9]);
 
         let cases = [
             (
@@ -137,6 +183,14 @@ mod tests {
                 "expectaton",
             ),
             ("experiment = []\n", "no experiment"),
+            (
+                "[[experiment]]\nconfig = \"a.toml\"\npaper = \"p\"\nexpectation = \"e\"\nseeds = 0\n",
+                "seeds",
+            ),
+            (
+                "[[experiment]]\nconfig = \"a.toml\"\npaper = \"p\"\nexpectation = \"e\"\nquick_seeds = 0\n",
+                "quick_seeds",
+            ),
         ];
         for (text, needle) in cases {
             std::fs::write(&plan, text).unwrap();

@@ -1,12 +1,15 @@
 //! `results.md`, the page `pilqr reproduce` writes: per experiment of the plan, what the paper
-//! saw, the comparison and time tables of the run, its plots and a render of each method's final
-//! behaviour, and the maintainers' notes.
+//! saw, the comparison table of the run (mean [95 % bootstrap interval] per method), the pairwise
+//! differences with their intervals, the time table, its plots and a render of each method's
+//! final behaviour, the sentences the intervals support (generated) and the maintainers' notes.
 
 use std::fmt::Write;
 use std::path::PathBuf;
 
 use crate::reproduce_plan::PlanEntry;
-use crate::summary::{MethodSummary, markdown};
+use crate::results_findings::{compare_pairs, findings, pairwise_markdown};
+use crate::statistics::RESAMPLES;
+use crate::summary::{MethodSummary, Rollouts, markdown};
 
 /// How one experiment of the plan went.
 #[derive(Debug, Clone)]
@@ -40,6 +43,8 @@ pub struct Section {
     pub run_dir: PathBuf,
     /// Wall-clock seconds spent on this experiment in this invocation.
     pub wall_seconds: f64,
+    /// Whether the task's rollouts run a physics engine (for the time table).
+    pub rollouts: Rollouts,
     /// What came out.
     pub outcome: Outcome,
 }
@@ -49,7 +54,8 @@ pub fn results_markdown(title_suffix: &str, command: &str, sections: &[Section])
     let mut s = String::new();
     let _ = writeln!(s, "# Reproducing the paper in simulation{title_suffix}\n");
     let notes = if sections.iter().any(|x| x.entry.notes.is_some()) {
-        "; the notes under each table are the maintainers' reading of it"
+        "; the maintainers' notes under each row are their reading of an earlier run, printed \
+         beside the sentences generated from this run's intervals, which are what the data support"
     } else {
         ""
     };
@@ -59,9 +65,14 @@ pub fn results_markdown(title_suffix: &str, command: &str, sections: &[Section])
          run{notes}). Costs are each task's own \
          cost summed over the horizon, averaged over the training conditions; *success* is the \
          task's success test on one noise-free rollout of the final controller (or network) per \
-         condition; ± is the standard deviation over seeds. Plots: x = samples per condition, \
-         one line per method, the band spans the seeds. Time columns are CPU seconds summed \
-         over all seeds and conditions.\n"
+         condition. Each table gives the mean over seeds and, in brackets, its 95 % confidence \
+         interval: a percentile bootstrap over seeds ({RESAMPLES} resamples, fixed generator seed, \
+         so the page is reproducible); with one seed there is no interval. The pairwise tables \
+         give each difference of means with its interval, paired by seed when both methods ran \
+         the same seeds (they share each seed's initial samples), else unpaired; a difference \
+         counts only when its interval excludes 0. Plots: x = samples per condition, one line \
+         per method (the mean over seeds), the band is the mean's 95 % bootstrap interval at \
+         each iteration. Time columns are CPU seconds summed over all seeds and conditions.\n"
     );
     let total: f64 = sections.iter().map(|x| x.wall_seconds).sum();
     let _ = writeln!(
@@ -105,7 +116,12 @@ fn section(s: &mut String, x: &Section) {
             plots,
             renders,
         } => {
-            let _ = writeln!(s, "{}", markdown(summaries));
+            let _ = writeln!(s, "{}", markdown(summaries, x.rollouts));
+            let pairs = compare_pairs(summaries);
+            if !pairs.is_empty() {
+                let _ = writeln!(s, "Pairwise differences of the means:\n");
+                let _ = writeln!(s, "{}", pairwise_markdown(&pairs));
+            }
             for p in plots {
                 let _ = writeln!(s, "![{}]({})", stem(p), p.display());
             }
@@ -117,10 +133,31 @@ fn section(s: &mut String, x: &Section) {
                 }
             }
             let _ = writeln!(s);
+            let _ = writeln!(
+                s,
+                "**What the intervals support** (generated from this run):\n"
+            );
+            if pairs.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "- One method in this row: no comparison within it (compare its interval \
+                     with the other rows').\n"
+                );
+            } else {
+                for line in findings(&pairs) {
+                    let _ = writeln!(s, "- {line}");
+                }
+                let _ = writeln!(s);
+            }
         }
     }
     if let Some(notes) = &x.entry.notes {
-        let _ = writeln!(s, "**Notes.** {}\n", notes.trim());
+        let _ = writeln!(
+            s,
+            "**Maintainers' notes** (written for an earlier run; where they claim more than the \
+             generated sentences above, the sentences hold). {}\n",
+            notes.trim()
+        );
     }
 }
 
@@ -153,7 +190,9 @@ fn minutes(seconds: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics_log::TimeSplit;
+    use crate::metrics_log::{MetricsRow, TimeSplit};
+    use crate::results_findings::PairComparison;
+    use crate::summary::summarise;
 
     fn entry() -> PlanEntry {
         PlanEntry {
@@ -161,43 +200,70 @@ mod tests {
             paper: "Fig. 3".into(),
             expectation: "PILQR wins".into(),
             quick_iterations: None,
+            seeds: None,
+            quick_seeds: None,
             notes: Some("it did".into()),
+        }
+    }
+
+    /// A training row of a closed-form task: cost `cost`, success when below 12.
+    fn row(method: &str, seed: u64, iteration: usize, condition: usize, cost: f64) -> MetricsRow {
+        MetricsRow {
+            method: method.into(),
+            seed,
+            iteration,
+            condition,
+            condition_name: format!("c{condition}"),
+            samples: 10 * (iteration + 1),
+            mean_cost: cost,
+            std_cost: 0.0,
+            success_rate: if cost < 12.0 { 1.0 } else { 0.0 },
+            kl: None,
+            eta: None,
+            step_mult: None,
+            residual_ratio: None,
+            time: TimeSplit {
+                physics: 1e-4,
+                cost: 0.0,
+                dynamics: 0.01,
+                update: 0.0,
+                nn: 0.0,
+            },
+            split: pilqr_core::Split::Train,
+            metric: None,
+        }
+    }
+
+    fn section(name: &str, summaries: Vec<MethodSummary>, rollouts: Rollouts) -> Section {
+        Section {
+            entry: entry(),
+            name: name.into(),
+            setup: "point-mass".into(),
+            run_dir: format!("runs/reproduce/{name}").into(),
+            wall_seconds: 90.0,
+            rollouts,
+            outcome: Outcome::Finished {
+                summaries,
+                plots: vec![format!("results/{name}/cost.png").into()],
+                renders: vec![("pilqr".into(), format!("results/{name}/pilqr.png").into())],
+            },
         }
     }
 
     #[test]
     fn the_page_has_a_section_per_experiment_with_tables_plots_and_failures() {
-        let summary = MethodSummary {
-            method: "pilqr".into(),
-            seeds: 3,
-            iterations: 20,
-            samples: 20,
-            final_cost: 1.5,
-            final_cost_std: 0.25,
-            final_success: 1.0,
-            per_condition: vec![("hard".into(), 1.0)],
-            held_out: None,
-            time: TimeSplit::default(),
-        };
+        let rows: Vec<MetricsRow> = (0..3)
+            .map(|seed| row("pilqr", seed, 19, 0, 1.0 + 0.25 * seed as f64))
+            .collect();
         let sections = vec![
-            Section {
-                entry: entry(),
-                name: "pusher".into(),
-                setup: "gripper-pusher".into(),
-                run_dir: "runs/reproduce/pusher".into(),
-                wall_seconds: 90.0,
-                outcome: Outcome::Finished {
-                    summaries: vec![summary],
-                    plots: vec!["results/pusher/cost.png".into()],
-                    renders: vec![("pilqr".into(), "results/pusher/pilqr.png".into())],
-                },
-            },
+            section("pusher", summarise(&rows), Rollouts::Physics),
             Section {
                 entry: entry(),
                 name: "door".into(),
                 setup: "door-opening".into(),
                 run_dir: "runs/reproduce/door".into(),
                 wall_seconds: 30.0,
+                rollouts: Rollouts::Physics,
                 outcome: Outcome::Failed {
                     message: "Q_uu not PD".into(),
                 },
@@ -209,10 +275,104 @@ mod tests {
             "{page}"
         );
         assert!(page.contains("**all** | | **2.0 min**"), "{page}");
-        assert!(page.contains("| pilqr | 3 | 20 | 20 | 1.500 ± 0.250 | 100% | hard: 100% |"));
+        assert!(page.contains("| pilqr | 3 | 20 | 200 | 1.250 ["), "{page}");
         assert!(page.contains("![cost](results/pusher/cost.png)"));
         assert!(page.contains("| pilqr | ![pilqr](results/pusher/pilqr.png) |"));
         assert!(page.contains("**The run failed:** `Q_uu not PD`"));
-        assert_eq!(page.matches("**Notes.** it did").count(), 2);
+        assert!(page.contains("One method in this row: no comparison"));
+        assert_eq!(page.matches("**Maintainers' notes**").count(), 2);
+        assert_eq!(page.matches("it did").count(), 2);
+    }
+
+    /// The gap of `d`'s interval as the page prints it.
+    fn printed_cost_interval(p: &PairComparison) -> String {
+        let i = p.cost.interval.unwrap();
+        format!("[{:+.3}, {:+.3}]", i.lo, i.hi)
+    }
+
+    #[test]
+    fn a_synthetic_row_gets_intervals_and_notes_that_follow_them() {
+        // 20 seeds, two conditions, two iterations. Every seed has its own offset shared by all
+        // methods (the same initial samples); lqr-flm is pilqr + 4 ± 0.5, pi2 has pilqr's values.
+        let offset = |seed: u64| ((seed * 7) % 11) as f64;
+        let mut rows = Vec::new();
+        for seed in 0..20 {
+            for it in 0..2 {
+                for c in 0..2_usize {
+                    let base = 5.0 + offset(seed) + 0.1 * ((seed * 3 + c as u64) % 5) as f64;
+                    let late = if it == 1 { 0.0 } else { 10.0 };
+                    rows.push(row("pilqr", seed, it, c, base + late));
+                    let jitter = 0.5 * ((seed * 5 % 3) as f64 - 1.0);
+                    rows.push(row("lqr-flm", seed, it, c, base + 4.0 + jitter + late));
+                    rows.push(row("pi2", seed, it, c, base + late));
+                }
+            }
+        }
+        // One seed only: nothing can be said.
+        let single = vec![row("pilqr", 0, 0, 0, 3.0), row("pi2", 0, 0, 0, 4.0)];
+        let sections = vec![
+            section("synthetic", summarise(&rows), Rollouts::ClosedForm),
+            section("single", summarise(&single), Rollouts::ClosedForm),
+        ];
+        let page = results_markdown("", "pilqr reproduce", &sections);
+
+        // Intervals in the method table, the pairwise table, and no physics ratio.
+        let summaries = summarise(&rows);
+        for m in &summaries {
+            let e = m.cost_estimate();
+            let i = e.interval.unwrap();
+            assert!(i.lo < e.mean && e.mean < i.hi, "{e:?}");
+            let cell = format!("| {:.3} [{:.3}, {:.3}] |", e.mean, i.lo, i.hi);
+            assert!(page.contains(&cell), "{cell}\n{page}");
+        }
+        assert!(
+            page.contains("| pilqr | 0.01 | 0.00 | 0.80 | 0.00 | 0.00 | — |"),
+            "{page}"
+        );
+        assert!(page.contains("| pair (a − b) | seeds |"));
+
+        // Every pair's sentences agree with its intervals.
+        let pairs = compare_pairs(&summaries);
+        assert_eq!(pairs.len(), 3);
+        for p in &pairs {
+            let cost_sentence = findings(std::slice::from_ref(p))[0].clone();
+            assert!(page.contains(&cost_sentence), "{cost_sentence}");
+            assert!(
+                cost_sentence.contains(&printed_cost_interval(p)),
+                "{cost_sentence}"
+            );
+            assert_eq!(
+                cost_sentence.contains(" better than "),
+                p.cost.excludes_zero(),
+                "{cost_sentence}"
+            );
+            assert_eq!(
+                cost_sentence.contains("no difference"),
+                !p.cost.excludes_zero()
+            );
+        }
+        // The known effects: pilqr 4 below lqr-flm (paired, so the seed offsets cancel), pilqr
+        // and pi2 identical.
+        assert!(pairs[0].cost.interval.unwrap().contains(-4.0));
+        let pilqr_lqr = format!(
+            "Final cost: pilqr better than lqr-flm, gap pilqr − lqr-flm {:+.3}, 95 % CI of the gap {} (n = 20, paired by seed).",
+            pairs[0].cost.mean,
+            printed_cost_interval(&pairs[0])
+        );
+        assert!(page.contains(&pilqr_lqr), "{pilqr_lqr}\n{page}");
+        assert!(page.contains(
+            "Final cost: no difference between pilqr and pi2 detectable at n = 20 (gap pilqr − pi2 +0.000, 95 % CI [+0.000, +0.000] includes 0)."
+        ), "{page}");
+        assert!(!page.contains("Final cost: lqr-flm better than"));
+        assert!(
+            page.contains("Final cost: pi2 better than lqr-flm"),
+            "{page}"
+        );
+
+        // n = 1: no interval, said so, and no claim.
+        assert!(page.contains("| 3.000 (n = 1, no interval) |"), "{page}");
+        assert!(page.contains(
+            "Final cost: pilqr vs pi2 cannot be told apart (n = 1, paired by seed; an interval needs at least 2 seeds)."
+        ), "{page}");
     }
 }

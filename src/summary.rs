@@ -1,5 +1,6 @@
 //! The closing summary of a run: a Markdown table per method of the final cost and success
-//! rate, and where the time went. Printed to the terminal and saved as `summary.md`.
+//! rate (mean over seeds with its 95 % bootstrap interval, see [`crate::statistics`]), and where
+//! the time went. Printed to the terminal and saved as `summary.md`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -7,6 +8,7 @@ use std::fmt::Write;
 use pilqr_core::Split;
 
 use crate::metrics_log::{MetricsRow, TimeSplit};
+use crate::statistics::{Estimate, mean_estimate};
 
 /// The final results of one method, over seeds.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,10 +29,46 @@ pub struct MethodSummary {
     pub final_success: f64,
     /// Final success rate per condition name, averaged over seeds.
     pub per_condition: Vec<(String, f64)>,
+    /// Per seed, in increasing seed order: the final cost and success rate, each averaged over
+    /// the training conditions (the values the means and intervals are taken over).
+    pub per_seed: Vec<SeedResult>,
     /// MDGPS: the global policy on the held-out conditions at the final iteration.
     pub held_out: Option<HeldOut>,
     /// Total time over all iterations, seeds and conditions.
     pub time: TimeSplit,
+}
+
+/// One seed's final results, averaged over the training conditions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SeedResult {
+    /// The run seed.
+    pub seed: u64,
+    /// Final mean cost.
+    pub cost: f64,
+    /// Final success rate.
+    pub success: f64,
+}
+
+impl MethodSummary {
+    /// `(seed, final cost)` per seed.
+    pub fn seed_costs(&self) -> Vec<(u64, f64)> {
+        self.per_seed.iter().map(|r| (r.seed, r.cost)).collect()
+    }
+
+    /// `(seed, final success rate)` per seed.
+    pub fn seed_successes(&self) -> Vec<(u64, f64)> {
+        self.per_seed.iter().map(|r| (r.seed, r.success)).collect()
+    }
+
+    /// The final cost's mean over seeds with its 95 % interval.
+    pub fn cost_estimate(&self) -> Estimate {
+        mean_estimate(&self.per_seed.iter().map(|r| r.cost).collect::<Vec<_>>())
+    }
+
+    /// The final success rate's mean over seeds with its 95 % interval.
+    pub fn success_estimate(&self) -> Estimate {
+        mean_estimate(&self.per_seed.iter().map(|r| r.success).collect::<Vec<_>>())
+    }
 }
 
 /// The global policy's results on the held-out conditions, averaged over them and the seeds.
@@ -103,8 +141,16 @@ pub fn summarise(rows: &[MetricsRow]) -> Vec<MethodSummary> {
                 c.1 += 1;
                 samples = samples.max(r.samples);
             }
-            let costs: Vec<f64> = per_seed.values().map(|&(c, _, n)| c / n as f64).collect();
-            let successes: Vec<f64> = per_seed.values().map(|&(_, s, n)| s / n as f64).collect();
+            let seeds: Vec<SeedResult> = per_seed
+                .iter()
+                .map(|(&seed, &(c, s, n))| SeedResult {
+                    seed,
+                    cost: c / n as f64,
+                    success: s / n as f64,
+                })
+                .collect();
+            let costs: Vec<f64> = seeds.iter().map(|r| r.cost).collect();
+            let successes: Vec<f64> = seeds.iter().map(|r| r.success).collect();
             let (final_cost, final_cost_std) = mean_std(&costs);
             MethodSummary {
                 method: method.to_string(),
@@ -118,6 +164,7 @@ pub fn summarise(rows: &[MetricsRow]) -> Vec<MethodSummary> {
                     .into_iter()
                     .map(|((_, name), (s, n))| (name.to_string(), s / n as f64))
                     .collect(),
+                per_seed: seeds,
                 held_out: held_out(&mine, final_it),
                 time,
             }
@@ -134,13 +181,54 @@ fn mean_std(v: &[f64]) -> (f64, f64) {
     (m, var.sqrt())
 }
 
-/// The summaries as Markdown: a results table and a time-breakdown table.
-pub fn markdown(summaries: &[MethodSummary]) -> String {
+/// Whether the time table's "non-physics / physics" ratio means anything: only when the
+/// task's rollouts run a physics engine or a robot (see `Task::has_physics`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rollouts {
+    /// A physics engine or a robot: the ratio is printed.
+    Physics,
+    /// Closed-form dynamics: the ratio column shows "—".
+    ClosedForm,
+}
+
+impl Rollouts {
+    /// From `Task::has_physics`.
+    pub fn of(has_physics: bool) -> Self {
+        if has_physics {
+            Rollouts::Physics
+        } else {
+            Rollouts::ClosedForm
+        }
+    }
+}
+
+/// `mean [lo, hi]` with `f` formatting each number; "(n = 1, no interval)" without one.
+pub fn format_estimate(e: &Estimate, f: impl Fn(f64) -> String) -> String {
+    match e.interval {
+        Some(i) => format!("{} [{}, {}]", f(e.mean), f(i.lo), f(i.hi)),
+        None if e.n < 2 => format!("{} (n = {}, no interval)", f(e.mean), e.n),
+        None => format!("{} (no interval: a value is not finite)", f(e.mean)),
+    }
+}
+
+/// A cost to three decimals.
+pub fn cost_text(v: f64) -> String {
+    format!("{v:.3}")
+}
+
+/// A rate in [0, 1] as a whole percentage.
+pub fn percent_text(v: f64) -> String {
+    format!("{:.0}%", 100.0 * v)
+}
+
+/// The summaries as Markdown: a results table (final cost and success rate as mean over seeds
+/// [95 % bootstrap interval]) and a time-breakdown table.
+pub fn markdown(summaries: &[MethodSummary], rollouts: Rollouts) -> String {
     let mut s = String::new();
     let held = summaries.iter().any(|m| m.held_out.is_some());
     let _ = writeln!(
         s,
-        "| method | seeds | iterations | samples/cond | final cost | final success | success per condition |{}",
+        "| method | seeds | iterations | samples/cond | final cost, mean [95% CI] | final success, mean [95% CI] | success per condition |{}",
         if held {
             " held-out success | held-out metric |"
         } else {
@@ -159,11 +247,6 @@ pub fn markdown(summaries: &[MethodSummary]) -> String {
             .map(|(n, v)| format!("{n}: {:.0}%", 100.0 * v))
             .collect::<Vec<_>>()
             .join(", ");
-        let cost = if m.seeds > 1 {
-            format!("{:.3} ± {:.3}", m.final_cost, m.final_cost_std)
-        } else {
-            format!("{:.3}", m.final_cost)
-        };
         let extra = match (held, m.held_out) {
             (false, _) => String::new(),
             (true, None) => " – | – |".to_string(),
@@ -171,13 +254,13 @@ pub fn markdown(summaries: &[MethodSummary]) -> String {
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {:.0}% | {} |{extra}",
+            "| {} | {} | {} | {} | {} | {} | {} |{extra}",
             m.method,
             m.seeds,
             m.iterations,
             m.samples,
-            cost,
-            100.0 * m.final_success,
+            format_estimate(&m.cost_estimate(), cost_text),
+            format_estimate(&m.success_estimate(), percent_text),
             per
         );
     }
@@ -189,16 +272,14 @@ pub fn markdown(summaries: &[MethodSummary]) -> String {
     let _ = writeln!(s, "|---|---|---|---|---|---|---|");
     for m in summaries {
         let t = &m.time;
+        let ratio = match rollouts {
+            Rollouts::Physics => format!("{:.1}%", 100.0 * t.overhead_ratio()),
+            Rollouts::ClosedForm => "—".to_string(),
+        };
         let _ = writeln!(
             s,
-            "| {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1}% |",
-            m.method,
-            t.physics,
-            t.cost,
-            t.dynamics,
-            t.update,
-            t.nn,
-            100.0 * t.overhead_ratio()
+            "| {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {ratio} |",
+            m.method, t.physics, t.cost, t.dynamics, t.update, t.nn,
         );
     }
     s
@@ -265,9 +346,21 @@ mod tests {
         assert_eq!(p.time.physics, 8.0);
         let q = &s[1];
         assert_eq!((q.iterations, q.final_cost), (1, 2.0));
-        let md = markdown(&s);
-        assert!(md.contains("| pilqr | 2 | 2 | 20 | 1.000 ± 0.500 | 75% | c0: 100%, c1: 50% |"));
+        let md = markdown(&s, Rollouts::Physics);
+        // Two seeds: the resample means are 1.5, 1.0 or 0.5 (and 0.5, 0.75 or 1.0 for success),
+        // so the 95 % interval spans the two seeds.
+        assert!(
+            md.contains(
+                "| pilqr | 2 | 2 | 20 | 1.000 [0.500, 1.500] | 75% [50%, 100%] | c0: 100%, c1: 50% |"
+            ),
+            "{md}"
+        );
         assert!(md.contains("| pilqr | 8.00 | 0.00 | 2.00 | 0.00 | 0.00 | 25.0% |"));
+        // pi2 ran one seed to iteration 1 and one to 0: both count, at iteration 0.
+        assert!(
+            md.contains("| pi2 | 2 | 1 | 10 | 2.000 [1.000, 3.000] |"),
+            "{md}"
+        );
         assert!(!md.contains("held-out"));
     }
 
@@ -293,7 +386,30 @@ mod tests {
                 metric: 0.01
             })
         );
-        let md = markdown(&s);
+        let md = markdown(&s, Rollouts::Physics);
         assert!(md.contains("| 100% | 0.0100 |"), "{md}");
+        assert!(md.contains("| 0.500 (n = 1, no interval) | 100% (n = 1, no interval) |"));
+    }
+
+    #[test]
+    fn the_time_ratio_is_a_dash_without_physics() {
+        // A closed-form task spends microseconds in its rollouts; the ratio against them
+        // printed as "53811 %" before. It must be a dash, and only there.
+        let mut rows = vec![row("pilqr", 0, 0, 0, 2.0)];
+        rows[0].time = TimeSplit {
+            physics: 1e-4,
+            cost: 0.0,
+            dynamics: 0.05,
+            update: 0.0,
+            nn: 0.0,
+        };
+        let s = summarise(&rows);
+        let closed = markdown(&s, Rollouts::of(false));
+        assert!(
+            closed.contains("| pilqr | 0.00 | 0.00 | 0.05 | 0.00 | 0.00 | — |"),
+            "{closed}"
+        );
+        let physics = markdown(&s, Rollouts::of(true));
+        assert!(physics.contains("| 50000.0% |"), "{physics}");
     }
 }

@@ -67,6 +67,12 @@ fn reproduce_runs_the_smoke_plan_and_writes_the_results_page() {
         "held-out success",
         "![cost](results/point_mass_smoke/cost.png)",
         "| lqr-flm | ![lqr-flm](results/point_mass_smoke/",
+        "Pairwise differences of the means",
+        "| pilqr − lqr-flm |",
+        "**What the intervals support** (generated from this run):",
+        "- Final cost: ",
+        // The point mass has no physics engine: no physics ratio.
+        "| — |",
     ] {
         assert!(page.contains(needle), "missing {needle:?} in\n{page}");
     }

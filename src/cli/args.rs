@@ -68,8 +68,10 @@ run is bit-identical to one that was never interrupted."
         after_long_help = "Example:\n  pilqr reproduce --quick\n\nRuns every row of \
 experiments/reproduce.toml (the paper's comparisons) with `compare`, into runs/reproduce/<name> \
 (resumed when interrupted), then writes docs/results.md with a table per experiment, the plots \
-(docs/results/<name>/, SVG and PNG) and a render of each method's final behaviour. --quick uses \
-one seed and fewer iterations and writes docs/results-quick.md."
+(docs/results/<name>/, SVG and PNG) and a render of each method's final behaviour; every table \
+gives means over seeds with 95 % bootstrap intervals and the pairwise differences. --quick runs \
+each row's first few seeds (`quick_seeds`, 3 by default) for its `quick_iterations` and writes \
+docs/results-quick.md."
     )]
     Reproduce(ReproduceArgs),
 
@@ -129,7 +131,7 @@ pub struct ReproduceArgs {
     #[arg(long, value_name = "FILE", default_value = crate::cli::reproduce::DEFAULT_PLAN)]
     pub plan: PathBuf,
 
-    /// One seed and each experiment's `quick_iterations` (minutes instead of an hour).
+    /// Each row's first `quick_seeds` seeds (3 by default) for its `quick_iterations`.
     #[arg(long)]
     pub quick: bool,
 

@@ -1,4 +1,4 @@
-//! `pilqr list`: tasks, methods and shipped experiments.
+//! `pilqr list`: tasks, methods, shipped experiments and the plans of `pilqr reproduce`.
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -6,6 +6,16 @@ use std::path::{Path, PathBuf};
 use crate::error::CliError;
 use crate::experiment::ExperimentFile;
 use crate::method::Method;
+use crate::reproduce_plan::ReproducePlan;
+
+/// Whether `path` is a plan of `pilqr reproduce` rather than an experiment: its top level is an
+/// array of `[[experiment]]` tables (an experiment file has no such key).
+fn is_plan(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| toml::from_str::<toml::Table>(&text).ok())
+        .is_some_and(|t| t.get("experiment").is_some_and(|v| v.is_array()))
+}
 
 /// Where the shipped experiments are: `./experiments`, else the source tree's.
 pub fn experiments_dir() -> PathBuf {
@@ -55,6 +65,7 @@ pub fn listing(experiments: &Path) -> String {
         })
         .unwrap_or_default();
     files.sort();
+    let (plans, files): (Vec<PathBuf>, Vec<PathBuf>) = files.into_iter().partition(|f| is_plan(f));
     if files.is_empty() {
         let _ = writeln!(s, "  (none found)");
     }
@@ -82,6 +93,29 @@ pub fn listing(experiments: &Path) -> String {
             }
         }
     }
+    if !plans.is_empty() {
+        let _ = writeln!(s, "\nPlans of `pilqr reproduce --plan FILE`:");
+    }
+    for f in plans {
+        match ReproducePlan::load(&f) {
+            Ok(plan) => {
+                let _ = writeln!(s, "  {}", f.display());
+                let _ = writeln!(
+                    s,
+                    "      {} experiment(s): {}",
+                    plan.entries.len(),
+                    plan.entries
+                        .iter()
+                        .map(|e| e.config.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            Err(err) => {
+                let _ = writeln!(s, "  {} (invalid plan: {err})", f.display());
+            }
+        }
+    }
     s
 }
 
@@ -89,4 +123,58 @@ pub fn listing(experiments: &Path) -> String {
 pub fn list() -> Result<(), CliError> {
     print!("{}", listing(&experiments_dir()));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_dir::TestDir;
+
+    #[test]
+    fn plans_are_listed_as_plans() {
+        let dir = TestDir::new("list-plans");
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
+        std::fs::copy(
+            shipped.join("point_mass_smoke.toml"),
+            dir.path().join("point_mass_smoke.toml"),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("reproduce.toml"),
+            "[[experiment]]\nconfig = \"point_mass_smoke.toml\"\npaper = \"p\"\nexpectation = \"e\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("reproduce_broken.toml"),
+            "[[experiment]]\nconfig = \"missing.toml\"\npaper = \"p\"\nexpectation = \"e\"\n",
+        )
+        .unwrap();
+        let text = listing(dir.path());
+        assert!(!text.contains("unknown field `experiment`"), "{text}");
+        assert!(
+            text.contains("Plans of `pilqr reproduce --plan FILE`:"),
+            "{text}"
+        );
+        assert!(
+            text.contains("      1 experiment(s): point_mass_smoke.toml"),
+            "{text}"
+        );
+        assert!(
+            text.contains("reproduce_broken.toml (invalid plan: "),
+            "{text}"
+        );
+        assert!(text.contains("does not exist"), "{text}");
+        // The experiment itself is still listed as one.
+        assert!(text.contains("task point-mass"), "{text}");
+    }
+
+    #[test]
+    fn the_shipped_plans_are_valid() {
+        let text = listing(&Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments"));
+        assert!(!text.contains("invalid"), "{text}");
+        assert!(
+            text.contains("reproduce.toml\n      8 experiment(s)"),
+            "{text}"
+        );
+    }
 }

@@ -8,13 +8,13 @@ use pilqr_core::Split;
 
 use crate::cli::args::RenderFormat;
 use crate::cli::render::render_job;
-use crate::cli::session::Session;
+use crate::cli::session::{Session, open_task};
 use crate::error::CliError;
 use crate::metrics_log::MetricsRow;
 use crate::plot::{Metric, curves_from_metrics, plot_curves};
 use crate::progress::OutputMode;
 use crate::runner::Job;
-use crate::summary::{markdown, summarise};
+use crate::summary::{Rollouts, markdown, summarise};
 
 /// Write the summary, plots and renders of a finished run and tell the user where they are.
 pub fn finish_run(
@@ -23,7 +23,8 @@ pub fn finish_run(
     mode: OutputMode,
 ) -> Result<(), CliError> {
     let e = &session.file.experiment;
-    let table = markdown(&summarise(rows));
+    let rollouts = Rollouts::of(open_task(&session.file)?.has_physics());
+    let table = markdown(&summarise(rows), rollouts);
     let summary = format!(
         "# {}\n\n{}\n\ntask `{}`, {} iteration(s) × {} samples per condition\n\n{}",
         e.name,

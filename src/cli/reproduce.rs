@@ -21,7 +21,7 @@ use crate::progress::OutputMode;
 use crate::reproduce_plan::{PlanEntry, ReproducePlan};
 use crate::results_page::{Outcome, Section, results_markdown};
 use crate::runner::Job;
-use crate::summary::summarise;
+use crate::summary::{Rollouts, summarise};
 
 /// `pilqr reproduce`.
 pub fn reproduce(args: &ReproduceArgs, mode: OutputMode) -> Result<(), CliError> {
@@ -129,12 +129,15 @@ fn run_entry(
     mode: OutputMode,
 ) -> Result<Section, CliError> {
     let mut file = ExperimentFile::load(&plan.config_path(entry))?;
-    if quick {
+    {
         let e = &mut file.experiment;
-        e.iterations = entry.quick_iterations.unwrap_or(e.iterations);
-        e.seeds.truncate(1);
+        if quick {
+            e.iterations = entry.quick_iterations.unwrap_or(e.iterations);
+        }
+        e.seeds = entry.run_seeds(&e.seeds, quick);
     }
     let task = open_task(&file)?;
+    let rollouts = Rollouts::of(task.has_physics());
     let conditions = file.validate(task.as_ref())?;
     let e = &file.experiment;
     require_torch(e.family(), pilqr_mdgps::check_torch)?;
@@ -142,7 +145,7 @@ fn run_entry(
     let run_dir = runs.join(&name);
     let setup = format!(
         "task `{}`, {} training condition(s){}, {} iteration(s) × {} samples per condition, \
-         seeds {:?}, methods {}",
+         {}, methods {}",
         e.task,
         conditions.train.len(),
         if conditions.test.is_empty() {
@@ -152,7 +155,7 @@ fn run_entry(
         },
         e.iterations,
         e.samples(),
-        e.seeds,
+        seeds_text(&e.seeds),
         e.methods
             .iter()
             .map(|m| m.name())
@@ -180,6 +183,7 @@ fn run_entry(
                 setup,
                 run_dir,
                 wall_seconds: started.elapsed().as_secs_f64(),
+                rollouts,
                 outcome: Outcome::Failed {
                     message: err.to_string(),
                 },
@@ -194,8 +198,24 @@ fn run_entry(
         setup,
         run_dir,
         wall_seconds,
+        rollouts,
         outcome,
     })
+}
+
+/// "20 seeds (0–19)" for a contiguous list, else "3 seeds [0, 4, 7]".
+fn seeds_text(seeds: &[u64]) -> String {
+    let contiguous = seeds.windows(2).all(|w| w[1] == w[0] + 1);
+    match (seeds.first(), seeds.last()) {
+        (Some(a), Some(b)) if contiguous && seeds.len() > 1 => {
+            format!("{} seeds ({a}–{b})", seeds.len())
+        }
+        _ => format!(
+            "{} seed{} {seeds:?}",
+            seeds.len(),
+            if seeds.len() == 1 { "" } else { "s" }
+        ),
+    }
 }
 
 /// The file in a run directory that sums the wall time of every `reproduce` session that worked

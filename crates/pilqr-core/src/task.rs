@@ -190,6 +190,14 @@ pub trait Task: Send {
     fn fork(&self) -> Option<Box<dyn Task>> {
         None
     }
+
+    /// Whether a rollout runs a physics engine or a robot, i.e. whether its time is the cost
+    /// the learner's own time is measured against (the "non-physics / physics" ratio of the
+    /// summaries). `false` for dynamics in closed form (a few arithmetic operations per step),
+    /// whose rollout time says nothing about a real system.
+    fn has_physics(&self) -> bool {
+        true
+    }
 }
 
 /// Check an action's length and finiteness, as every [`Task::step`] must.

@@ -180,4 +180,8 @@ impl Task for PointMass {
     fn fork(&self) -> Option<Box<dyn Task>> {
         Some(Box::new(self.clone()))
     }
+
+    fn has_physics(&self) -> bool {
+        false
+    }
 }
