@@ -21,6 +21,9 @@ pub struct RunConditions {
     pub test: Vec<usize>,
 }
 
+/// A field name and its value.
+type NamedValue = (&'static str, f64);
+
 fn first_duplicate<T: PartialEq + Copy>(v: &[T]) -> Option<T> {
     v.iter()
         .enumerate()
@@ -265,7 +268,7 @@ impl ExperimentFile {
         };
         sub("lqr", lqr.validate())?;
         sub("pi2", pi2.validate())?;
-        let (checks, finite): (Vec<(&str, f64)>, Vec<(&str, f64)>) = match init {
+        let (checks, finite): (Vec<NamedValue>, Vec<NamedValue>) = match init {
             InitConfig::Pd(p) => (
                 vec![("init_var", p.init_var)],
                 vec![("pos_gain", p.pos_gain), ("vel_gain", p.vel_gain)],

@@ -167,10 +167,11 @@ fn execute_new(
     mode: OutputMode,
 ) -> Result<Vec<MetricsRow>, CliError> {
     let result = execute(session, task, mode, false);
-    if result.is_err() && !session.dir.has_checkpoint() {
-        if let Err(e) = session.dir.discard() {
-            tracing::warn!("could not remove the failed run: {e}");
-        }
+    if result.is_err()
+        && !session.dir.has_checkpoint()
+        && let Err(e) = session.dir.discard()
+    {
+        tracing::warn!("could not remove the failed run: {e}");
     }
     result
 }
