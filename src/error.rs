@@ -12,6 +12,7 @@ use crate::config_file::ConfigError;
 use crate::metrics_log::MetricsError;
 use crate::plot::PlotError;
 use crate::run_dir::RunDirError;
+use crate::run_lock::LockError;
 
 /// Exit code for bad input.
 pub const EXIT_BAD_INPUT: i32 = 2;
@@ -57,6 +58,14 @@ pub enum CliError {
     /// The run needs libtorch (MDGPS) and libtorch does not work in this process.
     #[error(transparent)]
     Torch(#[from] pilqr_mdgps::TorchUnavailable),
+    /// Ctrl-C stopped the run at a safe point; its checkpoints are complete.
+    #[error("interrupted: {} stopped after {done}; continue with `pilqr resume {}`", dir.display(), dir.display())]
+    Interrupted {
+        /// The run directory.
+        dir: std::path::PathBuf,
+        /// What was complete, e.g. `pilqr/seed0 iteration 3 (4 of 10 done)`.
+        done: String,
+    },
     /// Training, evaluation or rendering failed.
     #[error("{context}: {message}")]
     Run {
@@ -77,7 +86,7 @@ impl CliError {
             | CliError::Torch(_)
             | CliError::NotAvailable { .. } => EXIT_BAD_INPUT,
             CliError::RunDir(e) => match e {
-                RunDirError::Io { .. } => EXIT_FAILURE,
+                RunDirError::Io { .. } | RunDirError::Lock(LockError::Io { .. }) => EXIT_FAILURE,
                 _ => EXIT_BAD_INPUT,
             },
             CliError::Metrics(e) => match e {
@@ -85,6 +94,7 @@ impl CliError {
                 MetricsError::Io { .. } => EXIT_FAILURE,
             },
             CliError::Plot(_) | CliError::Run { .. } => EXIT_FAILURE,
+            CliError::Interrupted { .. } => crate::interrupt::EXIT_INTERRUPTED,
         }
     }
 }

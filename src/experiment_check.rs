@@ -3,10 +3,13 @@
 
 use pilqr_core::{Split, Task};
 use pilqr_dynamics::DynamicsError;
-use pilqr_trajopt::TrajOptError;
+use pilqr_mdgps::LocalMethod;
+use pilqr_trajopt::init::InitConfig;
+use pilqr_trajopt::{LqrFlmConfig, Pi2Config, TrajOptError};
 
-use crate::config_file::ConfigError;
+use crate::config_file::{ConfigError, parse_toml};
 use crate::experiment::{ConditionRef, ExperimentFile};
+use crate::memory_estimate;
 use crate::method::Family;
 
 /// The conditions of a run, as indices into the task's list.
@@ -18,6 +21,9 @@ pub struct RunConditions {
     pub test: Vec<usize>,
 }
 
+/// A field name and its value.
+type NamedValue = (&'static str, f64);
+
 fn first_duplicate<T: PartialEq + Copy>(v: &[T]) -> Option<T> {
     v.iter()
         .enumerate()
@@ -28,6 +34,7 @@ fn first_duplicate<T: PartialEq + Copy>(v: &[T]) -> Option<T> {
 impl ExperimentFile {
     /// Check the experiment against its task and resolve its conditions to indices.
     pub fn validate(&self, task: &dyn Task) -> Result<RunConditions, ConfigError> {
+        self.check_no_empty_lists()?;
         let e = &self.experiment;
         if e.name.is_empty()
             || !e
@@ -73,10 +80,19 @@ impl ExperimentFile {
             ));
         }
         match e.family() {
-            Family::Trajopt => e
-                .trajopt_config()
-                .validate(task.dims().horizon)
-                .map_err(|err| self.trajopt_error(&err))?,
+            Family::Trajopt => {
+                let c = e.trajopt_config();
+                self.check_local_tables("trajopt", &c.lqr, &c.pi2, &c.init)?;
+                c.validate(task.dims().horizon)
+                    .map_err(|err| self.trajopt_error(&err))?
+            }
+            Family::Mdgps => {
+                let m = e.mdgps_settings();
+                self.check_local_tables("mdgps", &m.lqr, &m.pi2, &m.init)?;
+            }
+        }
+        match e.family() {
+            Family::Trajopt => {}
             Family::Mdgps => e.mdgps_settings().validate().map_err(|(field, reason)| {
                 let path = if field.is_empty() {
                     "mdgps".to_string()
@@ -89,7 +105,85 @@ impl ExperimentFile {
         e.dynamics
             .validate()
             .map_err(|err| self.dynamics_error(&err))?;
+        self.check_memory(task, train.len() + test.len())?;
         Ok(RunConditions { train, test })
+    }
+
+    /// One rule for the lists with a default: leaving the field out gives the default, an
+    /// explicitly empty list is an error (it would run nothing, or silently everything).
+    fn check_no_empty_lists(&self) -> Result<(), ConfigError> {
+        let table: toml::Table = parse_toml(&self.path, &self.text)?;
+        for (field, default) in [
+            ("conditions", "every train condition of the task"),
+            ("methods", "the family's three methods"),
+            ("seeds", "seed 0"),
+        ] {
+            if table
+                .get(field)
+                .and_then(|v| v.as_array())
+                .is_some_and(|a| a.is_empty())
+            {
+                return Err(self.invalid(
+                    field,
+                    format!("is empty: list at least one, or leave `{field}` out for the default ({default})"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Settings that are valid but probably not meant, as one-line warnings naming file, line
+    /// and field: a PI2 `kl_threshold` of at least `log(samples)` (the KL of weights to uniform
+    /// cannot exceed `log N`, so the temperature search ends at one-hot weights).
+    pub fn warnings(&self) -> Vec<String> {
+        let e = &self.experiment;
+        let uses_pi2 = e
+            .methods
+            .iter()
+            .any(|m| matches!(m.local(), LocalMethod::Pi2 | LocalMethod::Pilqr));
+        let (table, threshold) = match e.family() {
+            Family::Trajopt => ("trajopt", e.trajopt_config().pi2.kl_threshold),
+            Family::Mdgps => ("mdgps", e.mdgps_settings().pi2.kl_threshold),
+        };
+        let samples = e.samples();
+        let log_n = (samples as f64).ln();
+        let mut out = Vec::new();
+        if uses_pi2 && threshold >= log_n {
+            let field = format!("{table}.pi2.kl_threshold");
+            let message = format!(
+                "{threshold} is not below log(samples) = ln {samples} = {log_n:.3}, the most a KL to uniform weights can be; PI2's weights will go one-hot"
+            );
+            out.push(self.invalid(&field, message).to_string());
+        }
+        out
+    }
+
+    /// Refuse sizes whose memory cannot fit in this machine, naming the field to shrink.
+    fn check_memory(&self, task: &dyn Task, conditions: usize) -> Result<(), ConfigError> {
+        let e = &self.experiment;
+        let dims = task.dims();
+        let available = memory_estimate::physical_memory();
+        let samples = e.samples();
+        let field = match e.family() {
+            Family::Trajopt => "trajopt.samples",
+            Family::Mdgps => "mdgps.samples",
+        };
+        memory_estimate::check(
+            memory_estimate::samples_bytes(&dims, conditions, samples),
+            available,
+        )
+        .map_err(|m| self.invalid(field, format!("{samples} samples per condition {m}")))?;
+        if e.family() == Family::Mdgps {
+            let hidden = e.mdgps_settings().network.hidden;
+            let bytes = memory_estimate::network_bytes(&dims, &hidden, conditions, samples);
+            memory_estimate::check(bytes, available).map_err(|m| {
+                self.invalid(
+                    "mdgps.network.hidden",
+                    format!("a network of hidden widths {hidden:?} {m}"),
+                )
+            })?;
+        }
+        Ok(())
     }
 
     /// The conditions listed in `field` (by index or name), or by default every condition of
@@ -152,6 +246,59 @@ impl ExperimentFile {
             out.push(index);
         }
         Ok(out)
+    }
+
+    /// The `lqr`, `pi2` and `init` tables inside `[table]`, with errors on their own dotted
+    /// paths (e.g. `trajopt.lqr.max_eta`). The initial controller's values are checked here,
+    /// before anything is written, rather than when the first controller is built.
+    fn check_local_tables(
+        &self,
+        table: &str,
+        lqr: &LqrFlmConfig,
+        pi2: &Pi2Config,
+        init: &InitConfig,
+    ) -> Result<(), ConfigError> {
+        let sub = |name: &str, result: Result<(), TrajOptError>| {
+            result.map_err(|err| match err {
+                TrajOptError::Config { field, reason } => {
+                    self.invalid(&format!("{table}.{name}.{field}"), reason)
+                }
+                other => self.invalid(&format!("{table}.{name}"), other.to_string()),
+            })
+        };
+        sub("lqr", lqr.validate())?;
+        sub("pi2", pi2.validate())?;
+        let (checks, finite): (Vec<NamedValue>, Vec<NamedValue>) = match init {
+            InitConfig::Pd(p) => (
+                vec![("init_var", p.init_var)],
+                vec![("pos_gain", p.pos_gain), ("vel_gain", p.vel_gain)],
+            ),
+            InitConfig::Lqr(l) => (
+                vec![
+                    ("init_var", l.init_var),
+                    ("init_gains", l.init_gains),
+                    ("init_acc", l.init_acc),
+                ],
+                vec![
+                    ("stiffness", l.stiffness),
+                    ("stiffness_vel", l.stiffness_vel),
+                    ("final_weight", l.final_weight),
+                ],
+            ),
+        };
+        for (field, v) in checks {
+            if !(v > 0.0 && v.is_finite()) {
+                return Err(
+                    self.invalid(&format!("{table}.init.{field}"), "must be finite and > 0")
+                );
+            }
+        }
+        for (field, v) in finite {
+            if !v.is_finite() {
+                return Err(self.invalid(&format!("{table}.init.{field}"), "must be finite"));
+            }
+        }
+        Ok(())
     }
 
     fn trajopt_error(&self, err: &TrajOptError) -> ConfigError {

@@ -10,7 +10,10 @@ fn main() {
     }
     let cli = pilqr::cli::Cli::parse();
     if let Err(e) = pilqr::cli::run(cli) {
-        eprintln!("error: {e}");
+        match e {
+            pilqr::error::CliError::Interrupted { .. } => eprintln!("{e}"),
+            _ => eprintln!("error: {e}"),
+        }
         std::process::exit(e.exit_code());
     }
 }

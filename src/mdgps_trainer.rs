@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::time::Instant;
 
 use pilqr_core::{RunSeed, Split, Task};
-use pilqr_mdgps::{Mdgps, MdgpsConfig, MeanAction};
+use pilqr_mdgps::{Mdgps, MdgpsConfig, MeanAction, NnPolicy};
 
 use crate::error::CliError;
 use crate::evaluation::single_rollout;
@@ -102,6 +102,12 @@ impl MdgpsTrainer {
 impl Trainer for MdgpsTrainer {
     type State = MdgpsState;
     const KIND: &'static str = "pilqr-mdgps/1";
+    type Controller = NnPolicy;
+    const CONTROLLER_KIND: &'static str = "pilqr-mdgps-policy/1";
+
+    fn controller(state: &Mdgps) -> NnPolicy {
+        state.policy().clone()
+    }
 
     fn start(&self, method: Method, seed: u64) -> Result<Mdgps, CliError> {
         let mut task = self.task.borrow_mut();
@@ -130,7 +136,7 @@ impl Trainer for MdgpsTrainer {
         let mut task = self.task.borrow_mut();
         let iteration = state.iteration();
         let m = state.iterate(task.as_mut()).map_err(|e| CliError::Run {
-            context: format!("{}, iteration {}", job.label(), iteration + 1),
+            context: format!("{}, iteration {}", job.label(), iteration),
             message: e.to_string(),
         })?;
         progress.rollouts_done(self.rollouts_per_iteration());

@@ -63,12 +63,15 @@ fn train_split() -> Split {
 /// The metrics of one condition after one iteration of one method.
 ///
 /// Quantities a method does not have (PI2 has no KL-constrained η from LQR, LQR-FLM has no
-/// residual ratio) are `None`, written as an empty CSV cell and a JSON `null`.
+/// residual ratio) are `None`, written as an empty CSV cell and a JSON `null`. A JSON line has
+/// the keys of the CSV columns ([`CSV_COLUMNS`]); lines of older runs, with the times nested
+/// under `time` and the success metric under `metric`, are read too.
 ///
 /// Rows of `split = test` (MDGPS) describe the global policy on a held-out condition: its
 /// noise-free rollout's cost (`mean_cost`, `std_cost` 0), success and success metric; the
 /// optimiser's columns are empty there.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "RowRecord", into = "RowRecord")]
 pub struct MetricsRow {
     /// Method name (`pilqr`, `lqr-flm`, `pi2`…).
     pub method: String,
@@ -99,11 +102,107 @@ pub struct MetricsRow {
     /// Where this iteration's time went, seconds (this condition's share).
     pub time: TimeSplit,
     /// `train` for a condition trained on, `test` for a held-out one (MDGPS).
-    #[serde(default = "train_split")]
     pub split: Split,
-    /// The task's success metric of the evaluated rollout (e.g. final distance to the target).
-    #[serde(default)]
+    /// The task's success metric of the evaluated rollout (e.g. final distance to the target);
+    /// the `success_metric` column.
     pub metric: Option<f64>,
+}
+
+/// A metrics row as a JSON line stores it: the CSV's columns, plus the keys of older runs.
+#[derive(Serialize, Deserialize)]
+struct RowRecord {
+    method: String,
+    seed: u64,
+    iteration: usize,
+    condition: usize,
+    condition_name: String,
+    samples: usize,
+    mean_cost: f64,
+    std_cost: f64,
+    success_rate: f64,
+    kl: Option<f64>,
+    eta: Option<f64>,
+    step_mult: Option<f64>,
+    residual_ratio: Option<f64>,
+    #[serde(default)]
+    time_physics: f64,
+    #[serde(default)]
+    time_cost: f64,
+    #[serde(default)]
+    time_dynamics: f64,
+    #[serde(default)]
+    time_update: f64,
+    #[serde(default)]
+    time_nn: f64,
+    /// Written for readers of the file; recomputed from the parts when read.
+    #[serde(default)]
+    time_total: f64,
+    #[serde(default = "train_split")]
+    split: Split,
+    #[serde(default, alias = "metric")]
+    success_metric: Option<f64>,
+    /// Older runs: the times as one object.
+    #[serde(default, skip_serializing)]
+    time: Option<TimeSplit>,
+}
+
+impl From<RowRecord> for MetricsRow {
+    fn from(r: RowRecord) -> Self {
+        let time = r.time.unwrap_or(TimeSplit {
+            physics: r.time_physics,
+            cost: r.time_cost,
+            dynamics: r.time_dynamics,
+            update: r.time_update,
+            nn: r.time_nn,
+        });
+        MetricsRow {
+            method: r.method,
+            seed: r.seed,
+            iteration: r.iteration,
+            condition: r.condition,
+            condition_name: r.condition_name,
+            samples: r.samples,
+            mean_cost: r.mean_cost,
+            std_cost: r.std_cost,
+            success_rate: r.success_rate,
+            kl: r.kl,
+            eta: r.eta,
+            step_mult: r.step_mult,
+            residual_ratio: r.residual_ratio,
+            time,
+            split: r.split,
+            metric: r.success_metric,
+        }
+    }
+}
+
+impl From<MetricsRow> for RowRecord {
+    fn from(r: MetricsRow) -> Self {
+        RowRecord {
+            time_physics: r.time.physics,
+            time_cost: r.time.cost,
+            time_dynamics: r.time.dynamics,
+            time_update: r.time.update,
+            time_nn: r.time.nn,
+            time_total: r.time.total(),
+            method: r.method,
+            seed: r.seed,
+            iteration: r.iteration,
+            condition: r.condition,
+            condition_name: r.condition_name,
+            samples: r.samples,
+            mean_cost: r.mean_cost,
+            std_cost: r.std_cost,
+            success_rate: r.success_rate,
+            kl: r.kl,
+            eta: r.eta,
+            step_mult: r.step_mult,
+            residual_ratio: r.residual_ratio,
+            split: r.split,
+            success_metric: r.metric,
+            time: None,
+        }
+    }
 }
 
 /// The CSV columns, in order.
@@ -426,6 +525,48 @@ mod tests {
         assert_eq!(csv.lines().count(), 3);
     }
 
+    /// Resume parses the JSON lines and writes them back: every float must survive that exactly,
+    /// or earlier rows change in their last digit.
+    #[test]
+    fn rewriting_the_rows_changes_no_byte() {
+        let dir = TestDir::new("metrics-roundtrip");
+        let log = MetricsLog::in_dir(dir.path());
+        log.create().unwrap();
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Finite doubles from subnormals to 2, either sign.
+            f64::from_bits(x >> 2) * if x & 1 == 0 { 1.0 } else { -1.0 }
+        };
+        let rows: Vec<MetricsRow> = (0..400)
+            .map(|i| {
+                let mut r = row("pilqr", i, 0);
+                r.mean_cost = next();
+                r.std_cost = next();
+                r.kl = Some(next());
+                r.eta = Some(next());
+                r.metric = Some(next());
+                r.time.physics = next();
+                r
+            })
+            .collect();
+        log.append(&rows).unwrap();
+        let jsonl = fs::read(log.jsonl_path()).unwrap();
+        let csv = fs::read(log.csv_path()).unwrap();
+        let kept = log.retain(|_| true).unwrap();
+        assert_eq!(kept.len(), rows.len());
+        assert!(
+            fs::read(log.jsonl_path()).unwrap() == jsonl,
+            "metrics.jsonl changed"
+        );
+        assert!(
+            fs::read(log.csv_path()).unwrap() == csv,
+            "metrics.csv changed"
+        );
+    }
+
     #[test]
     fn a_corrupt_complete_line_is_an_error_with_its_line() {
         let dir = TestDir::new("metrics-corrupt");
@@ -442,6 +583,31 @@ mod tests {
             MetricsError::BadLine { line, .. } => assert_eq!(line, 2),
             other => panic!("unexpected {other}"),
         }
+    }
+
+    #[test]
+    fn json_lines_use_the_csv_columns_and_old_lines_still_load() {
+        let r = row("pilqr", 2, 1);
+        let line = serde_json::to_string(&r).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let keys: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        let mut columns = CSV_COLUMNS.to_vec();
+        columns.sort_unstable();
+        let mut keys_sorted = keys.clone();
+        keys_sorted.sort_unstable();
+        assert_eq!(keys_sorted, columns);
+        assert_eq!(serde_json::from_str::<MetricsRow>(&line).unwrap(), r);
+        // A line as older runs wrote it.
+        let old = r#"{"method":"pilqr","seed":1,"iteration":2,"condition":1,"condition_name":"c1","samples":60,"mean_cost":33.333333333333336,"std_cost":1.25,"success_rate":0.5,"kl":0.3,"eta":null,"step_mult":1.0,"residual_ratio":null,"time":{"physics":1.0,"cost":0.25,"dynamics":0.5,"update":0.125,"nn":0.0},"split":"train","metric":0.5}"#;
+        assert_eq!(serde_json::from_str::<MetricsRow>(old).unwrap(), r);
+        let older = old.replace(r#","split":"train","metric":0.5"#, "");
+        let back: MetricsRow = serde_json::from_str(&older).unwrap();
+        assert_eq!((back.split, back.metric), (Split::Train, None));
     }
 
     #[test]

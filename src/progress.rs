@@ -1,6 +1,8 @@
 //! Progress reporting: indicatif bars on a terminal, plain lines in CI logs, nothing with
 //! `--quiet`; and the `tracing` subscriber behind `RUST_LOG`.
 //!
+//! Iterations are numbered from 0, as in `metrics.csv`; counts ("3/10 done") are counts.
+//!
 //! Two bars per run: iterations (with ETA) and the current iteration's rollouts. When stdout is
 //! not a terminal the same events become one plain line per finished iteration, which reads well
 //! in a CI log; `--quiet` silences both (errors still go to stderr).
@@ -34,13 +36,16 @@ impl OutputMode {
     }
 }
 
-/// Install the `tracing` subscriber: logs to stderr, filtered by `RUST_LOG` (default `warn`).
-/// Calling it twice is harmless.
+/// Install the `tracing` subscriber: logs to stderr, filtered by `RUST_LOG` (default `warn`;
+/// `info` gives a line per iteration and per condition's update), with colours only when
+/// stderr is a terminal (a log redirected to a file has no escape codes). Calling it twice is
+/// harmless.
 pub fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }
@@ -60,7 +65,7 @@ pub struct Progress {
 }
 
 const ITER_TEMPLATE: &str =
-    "{prefix:>16} [{bar:30.cyan/blue}] it {pos}/{len} {elapsed_precise} eta {eta} {msg}";
+    "{prefix:>16} [{bar:30.cyan/blue}] {pos}/{len} done {elapsed_precise} eta {eta} {msg}";
 const ROLLOUT_TEMPLATE: &str = "{prefix:>16} [{bar:30.green/white}] rollouts {pos}/{len} {msg}";
 
 fn style(template: &str) -> ProgressStyle {
@@ -115,7 +120,7 @@ impl Progress {
         if let Some(ro) = &self.rollouts {
             ro.reset();
             ro.set_length(rollouts as u64);
-            ro.set_message(format!("iteration {}", iteration + 1));
+            ro.set_message(format!("iteration {iteration}"));
         }
     }
 
@@ -137,7 +142,7 @@ impl Progress {
                 }
             }
             OutputMode::Plain => self.emit(format!(
-                "[{}] iteration {}/{}: {}",
+                "[{}] iteration {iteration} ({}/{} done): {}",
                 self.label,
                 iteration + 1,
                 self.total_iterations,
@@ -203,7 +208,7 @@ mod tests {
         let lines = sink.lock().unwrap().clone();
         assert_eq!(
             lines,
-            vec!["[pilqr/seed0] iteration 1/3: cost 12.5", "done"]
+            vec!["[pilqr/seed0] iteration 0 (1/3 done): cost 12.5", "done"]
         );
     }
 

@@ -6,10 +6,12 @@
 //! bookkeeping (checkpoint after every iteration, metrics truncation on resume, config
 //! fingerprint) is tested without physics.
 //!
-//! Order of writes per iteration: metrics rows first, then the checkpoint. A process killed
-//! between the two leaves rows of an iteration the checkpoint does not contain; [`run_jobs`]
-//! with `resume = true` drops them before continuing, and the iteration is recomputed
-//! bit-identically from the checkpoint.
+//! Order of writes per iteration: metrics rows first, then the iteration's controller (a small
+//! file kept for every iteration, for `eval`/`render --iteration`), then the checkpoint (the
+//! whole state, last iteration only). A process killed before the checkpoint leaves rows (and
+//! maybe a controller) of an iteration the checkpoint does not contain; [`run_jobs`] with
+//! `resume = true` drops the rows before continuing, and the iteration is recomputed
+//! bit-identically from the checkpoint, rewriting the controller with the same content.
 
 use pilqr_core::Split;
 use serde::de::DeserializeOwned;
@@ -17,9 +19,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{self, CheckpointError};
 use crate::error::CliError;
+use crate::interrupt;
 use crate::method::Method;
 use crate::metrics_log::{MetricsLog, MetricsRow};
 use crate::progress::{OutputMode, Progress};
+use crate::provenance::original_config_crc32;
 use crate::run_dir::RunDir;
 
 /// The adapter between the loop and an algorithm implementation.
@@ -30,6 +34,15 @@ pub trait Trainer {
 
     /// Label stored in checkpoints, naming the state type and its version.
     const KIND: &'static str;
+
+    /// What is kept of every iteration: the policies a job's evaluation and renders need.
+    type Controller: Serialize + DeserializeOwned;
+
+    /// Label stored in the per-iteration controller files.
+    const CONTROLLER_KIND: &'static str;
+
+    /// The controller of `state`.
+    fn controller(state: &Self::State) -> Self::Controller;
 
     /// The state of a job before its first iteration.
     fn start(&self, method: Method, seed: u64) -> Result<Self::State, CliError>;
@@ -73,6 +86,89 @@ struct Saved<S> {
     state: S,
 }
 
+/// What a per-iteration controller file holds: as [`Saved`], with the iteration (from 0).
+#[derive(Debug, Serialize, Deserialize)]
+struct SavedController<C> {
+    job: Job,
+    config_digest: u32,
+    iteration: usize,
+    controller: C,
+}
+
+/// The controller of `job` after iteration `iteration` (from 0, as in `metrics.csv`), from its
+/// file in `dir`; `None` when that iteration has not been saved. The file must belong to `job`,
+/// to that iteration and to the config whose digest is `config_digest`.
+pub fn load_controller<T: Trainer>(
+    dir: &RunDir,
+    job: Job,
+    config_digest: u32,
+    iteration: usize,
+) -> Result<Option<T::Controller>, CliError> {
+    let path = dir.controller_path(job.method.name(), job.seed, iteration);
+    let saved: SavedController<T::Controller> = match checkpoint::load(&path, T::CONTROLLER_KIND) {
+        Ok(s) => s,
+        Err(CheckpointError::Missing { .. }) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    check_origin(
+        dir,
+        &path,
+        saved.job,
+        job,
+        saved.config_digest,
+        config_digest,
+    )?;
+    if saved.iteration != iteration {
+        return Err(CliError::Run {
+            context: path.display().to_string(),
+            message: format!("holds iteration {} instead of {iteration}", saved.iteration),
+        });
+    }
+    Ok(Some(saved.controller))
+}
+
+/// A saved file must belong to the job and config it is read for. When its config differs,
+/// the run's provenance tells whether `config.toml` was edited since the run was created or
+/// the file came from another run.
+fn check_origin(
+    dir: &RunDir,
+    path: &std::path::Path,
+    saved_job: Job,
+    job: Job,
+    saved_digest: u32,
+    config_digest: u32,
+) -> Result<(), CliError> {
+    if saved_job != job {
+        return Err(CliError::Argument {
+            argument: "DIR",
+            message: format!(
+                "{}: holds job {} instead of {} (copied from another job's file?)",
+                path.display(),
+                saved_job.label(),
+                job.label()
+            ),
+        });
+    }
+    if saved_digest != config_digest {
+        let message = if original_config_crc32(dir) == Some(config_digest) {
+            format!(
+                "{}: was written by another run (its config differs from this run's config.toml, which is unchanged since the run was created); restore this run's own file",
+                path.display()
+            )
+        } else {
+            format!(
+                "{}: config.toml changed since the checkpoint was written; restore it or start a new run",
+                path.display()
+            )
+        };
+        return Err(CliError::Argument {
+            argument: "DIR",
+            message,
+        });
+    }
+    Ok(())
+}
+
 /// The state of `job` from its checkpoint in `dir`, or `None` when it has none yet. The
 /// checkpoint must belong to `job` and to the config whose digest is `config_digest`.
 pub fn load_job<T: Trainer>(
@@ -86,21 +182,14 @@ pub fn load_job<T: Trainer>(
         Err(CheckpointError::Missing { .. }) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    if saved.job != job {
-        return Err(CliError::Run {
-            context: path.display().to_string(),
-            message: format!("holds job {} instead of {}", saved.job.label(), job.label()),
-        });
-    }
-    if saved.config_digest != config_digest {
-        return Err(CliError::Argument {
-            argument: "DIR",
-            message: format!(
-                "{}: config.toml changed since the checkpoint was written; restore it or start a new run",
-                path.display()
-            ),
-        });
-    }
+    check_origin(
+        dir,
+        &path,
+        saved.job,
+        job,
+        saved.config_digest,
+        config_digest,
+    )?;
     Ok(Some(saved.state))
 }
 
@@ -143,12 +232,24 @@ pub fn run_jobs<T: Trainer>(
             None => trainer.start(job.method, job.seed)?,
         };
         let path = dir.checkpoint_path(job.method.name(), job.seed);
+        dir.make_controllers_dir(job.method.name(), job.seed)?;
         let start = trainer.completed(&state);
         let progress = Progress::new(mode, &job.label(), iterations, start.min(iterations));
         for it in start..iterations {
+            if interrupt::requested() {
+                return Err(interrupted(dir, job, it, iterations));
+            }
             progress.start_iteration(it, trainer.rollouts_per_iteration());
             let rows = trainer.step(job, &mut state, &progress)?;
             log.append(&rows)?;
+            let controller = SavedController {
+                job,
+                config_digest,
+                iteration: it,
+                controller: T::controller(&state),
+            };
+            let controller_path = dir.controller_path(job.method.name(), job.seed, it);
+            checkpoint::save(&controller_path, T::CONTROLLER_KIND, &controller)?;
             let saved = Saved {
                 job,
                 config_digest,
@@ -156,11 +257,36 @@ pub fn run_jobs<T: Trainer>(
             };
             checkpoint::save(&path, T::KIND, &saved)?;
             state = saved.state;
-            progress.finish_iteration(it, &iteration_summary(&rows));
+            let summary = iteration_summary(&rows);
+            tracing::info!(
+                "{}: iteration {it} ({} of {iterations} done): {summary}",
+                job.label(),
+                it + 1
+            );
+            progress.finish_iteration(it, &summary);
+            if interrupt::requested() && it + 1 < iterations {
+                return Err(interrupted(dir, job, it + 1, iterations));
+            }
         }
         progress.finish();
     }
     Ok(log.read()?)
+}
+
+/// The error of a run stopped by Ctrl-C before iteration `next` of `job`.
+fn interrupted(dir: &RunDir, job: Job, next: usize, iterations: usize) -> CliError {
+    let done = match next {
+        0 => format!("{} had no iteration done", job.label()),
+        n => format!(
+            "{} iteration {} ({n} of {iterations} done, checkpoint written)",
+            job.label(),
+            n - 1
+        ),
+    };
+    CliError::Interrupted {
+        dir: dir.root().to_path_buf(),
+        done,
+    }
 }
 
 /// One line about an iteration: mean cost and success over its training conditions, and for
@@ -213,6 +339,12 @@ mod tests {
     impl Trainer for Fake {
         type State = FakeState;
         const KIND: &'static str = "fake/1";
+        type Controller = u64;
+        const CONTROLLER_KIND: &'static str = "fake-controller/1";
+
+        fn controller(s: &FakeState) -> u64 {
+            s.x
+        }
 
         fn start(&self, method: Method, seed: u64) -> Result<FakeState, CliError> {
             Ok(FakeState {
@@ -311,6 +443,26 @@ mod tests {
         let b: Saved<FakeState> =
             checkpoint::load(&cut.checkpoint_path("pilqr", 0), "fake/1").unwrap();
         assert_eq!(a.state, b.state);
+    }
+
+    #[test]
+    fn every_iteration_keeps_its_controller() {
+        let tmp = TestDir::new("runner-controllers");
+        let dir = RunDir::create(&tmp.path().join("r")).unwrap();
+        let f = fake(None);
+        run_jobs(&f, &dir, 7, &[JOB], 3, OutputMode::Quiet, false).unwrap();
+        // The fake's controller is its state's hash, which evolves by the same recurrence.
+        let mut x = f.start(JOB.method, JOB.seed).unwrap().x;
+        for it in 0..3 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let saved = load_controller::<Fake>(&dir, JOB, 7, it).unwrap();
+            assert_eq!(saved, Some(x), "iteration {it}");
+        }
+        assert_eq!(load_controller::<Fake>(&dir, JOB, 7, 3).unwrap(), None);
+        let err = load_controller::<Fake>(&dir, JOB, 8, 0).unwrap_err();
+        assert!(err.to_string().contains("config.toml changed"), "{err}");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 use std::time::Instant;
 
-use pilqr_core::{RunSeed, Split, Task};
+use pilqr_core::{LinearGaussianPolicy, RunSeed, Split, Task};
 use pilqr_dynamics::DynamicsFitter;
 use pilqr_mdgps::LocalMethod;
 use pilqr_trajopt::driver::{Algorithm, IterationMetrics, TrajOpt};
@@ -104,9 +104,49 @@ impl TrajOptTrainer {
     }
 }
 
+/// The update of one condition at `info` level: cost, the η search's outcome, the step, the
+/// dynamics fit.
+fn log_update(job: Job, condition: &str, m: &IterationMetrics) {
+    let eta = match (m.eta, m.eta_passes, m.eta_converged) {
+        (Some(eta), passes, converged) => format!(
+            "η median {:.4e} (range {:.3e}..{:.3e}) after {} pass(es), {}",
+            eta.median,
+            eta.min,
+            eta.max,
+            passes.unwrap_or(0),
+            if converged == Some(false) {
+                "KL target not met"
+            } else {
+                "KL target met"
+            }
+        ),
+        (None, ..) => "no η search".to_string(),
+    };
+    tracing::info!(
+        "{} iteration {} {condition}: cost {:.4}, KL {}, {eta}, step_mult median {:.3}, dynamics refit in {:.3} s",
+        job.label(),
+        m.iteration,
+        m.mean_cost,
+        m.kl_total.map_or("-".to_string(), |k| format!("{k:.4}")),
+        m.step_mult.median,
+        m.times.dynamics
+    );
+}
+
 impl Trainer for TrajOptTrainer {
     type State = TrajOptState;
     const KIND: &'static str = "pilqr-trajopt/1";
+    /// One controller per trained condition, in the run's order.
+    type Controller = Vec<LinearGaussianPolicy>;
+    const CONTROLLER_KIND: &'static str = "pilqr-trajopt-controllers/1";
+
+    fn controller(state: &TrajOptState) -> Vec<LinearGaussianPolicy> {
+        state
+            .conditions()
+            .iter()
+            .map(|c| c.policy.clone())
+            .collect()
+    }
 
     fn start(&self, method: Method, seed: u64) -> Result<TrajOptState, CliError> {
         let mut config = self.experiment.trajopt_config();
@@ -138,12 +178,13 @@ impl Trainer for TrajOptTrainer {
         let mut task = self.task.borrow_mut();
         let iteration = state.iteration();
         let metrics = state.iterate(task.as_mut()).map_err(|e| CliError::Run {
-            context: format!("{}, iteration {}", job.label(), iteration + 1),
+            context: format!("{}, iteration {}", job.label(), iteration),
             message: e.to_string(),
         })?;
         progress.rollouts_done(self.rollouts_per_iteration());
         let mut rows = Vec::with_capacity(metrics.len());
         for (index, m) in metrics.iter().enumerate() {
+            log_update(job, &self.condition_names[index], m);
             let mut row = self.row(job, m, index);
             let clock = Instant::now();
             let eval = mean_rollout(
@@ -152,7 +193,7 @@ impl Trainer for TrajOptTrainer {
                 m.condition,
             )
             .map_err(|e| CliError::Run {
-                context: format!("{}, iteration {}", job.label(), iteration + 1),
+                context: format!("{}, iteration {}", job.label(), iteration),
                 message: e.to_string(),
             })?;
             row.time.physics += clock.elapsed().as_secs_f64();

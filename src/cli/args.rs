@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// otherwise. Set RUST_LOG (e.g. RUST_LOG=debug) for detailed logs on stderr.
 #[derive(Debug, Parser)]
 #[command(name = "pilqr", version, propagate_version = true)]
+#[command(long_version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("PILQR_GIT_COMMIT"), ")"))]
 #[command(
     after_long_help = "Example:\n  pilqr compare --config experiments/gripper_pusher_hard.toml \
 --methods pilqr,lqr-flm,pi2\n\nExit codes: 0 success, 1 a run failed, 2 bad input (config, \
@@ -94,6 +95,10 @@ pub struct TrainArgs {
     /// Run directory (default: runs/EXPERIMENT, after the config's `name`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+
+    /// Replace the run the directory holds, if any (never a directory that is not a run).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Options of `pilqr compare`.
@@ -114,6 +119,10 @@ pub struct CompareArgs {
     /// Run directory (default: runs/EXPERIMENT-compare, after the config's `name`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+
+    /// Replace the run the directory holds, if any (never a directory that is not a run).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Options of `pilqr resume`.
@@ -122,6 +131,10 @@ pub struct ResumeArgs {
     /// The run directory of the interrupted run.
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
+
+    /// Start over when no checkpoint is left, dropping the metrics already written.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Options of `pilqr reproduce`.
@@ -167,6 +180,11 @@ pub struct EvalArgs {
     /// Rollouts per condition.
     #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub rollouts: u32,
+
+    /// Evaluate the controllers after this iteration (from 0, as in metrics.csv) instead of
+    /// the last one.
+    #[arg(long, value_name = "K")]
+    pub iteration: Option<usize>,
 }
 
 /// The file format of renders.
@@ -196,6 +214,11 @@ pub struct RenderArgs {
     /// Write a PNG strip of key frames.
     #[arg(long)]
     pub png: bool,
+
+    /// Render the controllers after this iteration (from 0, as in metrics.csv) instead of the
+    /// last one; file names get `-itK`.
+    #[arg(long, value_name = "K")]
+    pub iteration: Option<usize>,
 }
 
 #[cfg(test)]

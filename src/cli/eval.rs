@@ -8,6 +8,7 @@ use crate::cli::args::{ConditionSet, EvalArgs};
 use crate::cli::session::Session;
 use crate::error::CliError;
 use crate::evaluation::noisy_rollouts;
+use crate::memory_estimate;
 use crate::method::Family;
 use crate::progress::OutputMode;
 
@@ -42,6 +43,15 @@ pub fn eval(args: &EvalArgs, mode: OutputMode) -> Result<(), CliError> {
     let (session, mut task) = Session::open(&args.dir)?;
     let all = task.conditions().to_vec();
     let conditions = conditions_of(&session, args.conditions)?;
+    let rollouts = args.rollouts as usize;
+    memory_estimate::check(
+        memory_estimate::rollout_bytes(&task.dims(), rollouts),
+        memory_estimate::physical_memory(),
+    )
+    .map_err(|m| CliError::Argument {
+        argument: "--rollouts",
+        message: format!("{rollouts} rollouts per condition {m}"),
+    })?;
     let mut table = String::new();
     let _ = writeln!(
         table,
@@ -49,7 +59,7 @@ pub fn eval(args: &EvalArgs, mode: OutputMode) -> Result<(), CliError> {
     );
     let _ = writeln!(table, "|---|---|---|---|---|---|---|");
     for &job in &session.jobs {
-        let state = session.state(job)?;
+        let state = session.state(job, args.iteration)?;
         for &c in &conditions {
             let policy =
                 state
@@ -82,7 +92,11 @@ pub fn eval(args: &EvalArgs, mode: OutputMode) -> Result<(), CliError> {
         ConditionSet::Train => "train",
         ConditionSet::Test => "test",
     };
-    let path = session.dir.root().join(format!("eval-{set}.md"));
+    let suffix = args
+        .iteration
+        .map(|k| format!("-it{k}"))
+        .unwrap_or_default();
+    let path = session.dir.root().join(format!("eval-{set}{suffix}.md"));
     session.dir.write_text(&path, &table)?;
     println!("{table}");
     if mode != OutputMode::Quiet {

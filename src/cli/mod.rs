@@ -19,6 +19,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     init_tracing();
     let mode = OutputMode::detect(cli.quiet);
     tracing::debug!(?mode, "output mode");
+    if matches!(
+        cli.command,
+        Command::Train(_) | Command::Compare(_) | Command::Resume(_) | Command::Reproduce(_)
+    ) {
+        crate::interrupt::install();
+    }
     match &cli.command {
         Command::Train(a) => train::train(a, mode),
         Command::Compare(a) => train::compare(a, mode),

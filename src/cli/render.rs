@@ -19,15 +19,17 @@ const GIF_STRIDE: usize = 2;
 /// Frames of a PNG strip.
 const STRIP_FRAMES: usize = 8;
 
-/// Render the mean rollout of `job`'s controller (or network) from each of `conditions`
-/// (indices into the task) into the run's `renders/` directory; returns the files written.
+/// Render the mean rollout of `job`'s controller (or network) after `iteration` (the last one
+/// when `None`) from each of `conditions` (indices into the task) into the run's `renders/`
+/// directory; returns the files written.
 pub fn render_job(
     session: &Session,
     job: Job,
+    iteration: Option<usize>,
     conditions: &[usize],
     format: RenderFormat,
 ) -> Result<Vec<PathBuf>, CliError> {
-    let state = session.state(job)?;
+    let state = session.state(job, iteration)?;
     let task_name = &session.file.experiment.task;
     let mut task = pilqr_tasks::render_task_by_name(task_name)
         .map_err(|e| session.file.invalid("task", e.to_string()))?;
@@ -47,10 +49,11 @@ pub fn render_job(
         };
         let states = rollout.batch.x_all();
         let stem = format!(
-            "{}-seed{}-{}",
+            "{}-seed{}-{}{}",
             job.method,
             job.seed,
-            file_safe(&names[condition])
+            file_safe(&names[condition]),
+            iteration.map(|k| format!("-it{k}")).unwrap_or_default()
         );
         let path = match format {
             RenderFormat::Gif => {
@@ -130,7 +133,7 @@ pub fn render(args: &RenderArgs, mode: OutputMode) -> Result<(), CliError> {
         }
     };
     for &job in &session.jobs {
-        for path in render_job(&session, job, &conditions, format)? {
+        for path in render_job(&session, job, args.iteration, &conditions, format)? {
             if mode != OutputMode::Quiet {
                 println!("render: {}", path.display());
             }

@@ -84,6 +84,7 @@ pub fn finish_run(
                 method: job.method,
                 seed: job.seed,
             },
+            None,
             &session.evaluable(),
             RenderFormat::Gif,
         )?);

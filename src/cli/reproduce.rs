@@ -165,17 +165,29 @@ fn run_entry(
     let started = Instant::now();
     let resume = run_dir.join("config.toml").is_file();
     let (session, task) = if resume {
-        Session::open(&run_dir)?
+        Session::open_locked(&run_dir)?
     } else {
         let methods = e.methods.clone();
         let seeds = e.seeds.clone();
-        let session =
-            Session::create(&file, task.as_ref(), conditions, &methods, &seeds, &run_dir)?;
+        let session = Session::create(
+            &file,
+            task.as_ref(),
+            conditions,
+            &methods,
+            &seeds,
+            &run_dir,
+            false,
+        )?;
         (session, task)
     };
     let rows = match execute(&session, task, mode, resume) {
         Ok(rows) => rows,
-        Err(err) if err.exit_code() == crate::error::EXIT_BAD_INPUT => return Err(err),
+        Err(err)
+            if err.exit_code() == crate::error::EXIT_BAD_INPUT
+                || matches!(err, CliError::Interrupted { .. }) =>
+        {
+            return Err(err);
+        }
         Err(err) => {
             return Ok(Section {
                 entry: entry.clone(),
@@ -284,7 +296,7 @@ fn collect_assets(
                 method: job.method,
                 seed: job.seed,
             };
-            for src in render_job(session, job, &[condition], RenderFormat::Png)? {
+            for src in render_job(session, job, None, &[condition], RenderFormat::Png)? {
                 let Some(file_name) = src.file_name() else {
                     continue;
                 };

@@ -4,18 +4,18 @@
 
 use std::path::{Path, PathBuf};
 
-use pilqr_core::{Policy, Task};
-use pilqr_mdgps::MeanAction;
+use pilqr_core::{LinearGaussianPolicy, Policy, Task};
+use pilqr_mdgps::{MeanAction, NnPolicy};
 
 use crate::checksum::crc32;
 use crate::error::CliError;
 use crate::evaluation::MeanPolicy;
 use crate::experiment::{ExperimentFile, RunConditions};
-use crate::mdgps_trainer::{MdgpsState, MdgpsTrainer};
+use crate::mdgps_trainer::MdgpsTrainer;
 use crate::method::{Family, Method};
 use crate::run_dir::RunDir;
-use crate::runner::{Job, Trainer, load_job};
-use crate::trajopt_trainer::{TrajOptState, TrajOptTrainer};
+use crate::runner::{Job, Trainer, load_controller, load_job};
+use crate::trajopt_trainer::TrajOptTrainer;
 
 /// The task an experiment names; an unknown name is an error on the `task` field.
 pub fn open_task(file: &ExperimentFile) -> Result<Box<dyn Task>, CliError> {
@@ -45,12 +45,12 @@ pub fn jobs(methods: &[Method], seeds: &[u64]) -> Vec<Job> {
         .collect()
 }
 
-/// The saved state of one job.
+/// The saved controller of one job (after its last iteration, or after a chosen one).
 pub enum JobState {
-    /// Local controllers (trajectory optimisation).
-    Local(Box<TrajOptState>),
+    /// Local controllers (trajectory optimisation), one per trained condition.
+    Local(Vec<LinearGaussianPolicy>),
     /// A global policy (MDGPS).
-    Global(Box<MdgpsState>),
+    Global(Box<NnPolicy>),
 }
 
 impl JobState {
@@ -65,9 +65,9 @@ impl JobState {
         match self {
             JobState::Local(s) => {
                 let index = conditions.train.iter().position(|&c| c == condition)?;
-                Some(Box::new(MeanPolicy(&s.conditions()[index].policy)))
+                Some(Box::new(MeanPolicy(s.get(index)?)))
             }
-            JobState::Global(s) => Some(Box::new(MeanAction(s.policy()))),
+            JobState::Global(s) => Some(Box::new(MeanAction(s.as_ref()))),
         }
     }
 
@@ -81,16 +81,17 @@ impl JobState {
         match self {
             JobState::Local(s) => {
                 let index = conditions.train.iter().position(|&c| c == condition)?;
-                Some(&s.conditions()[index].policy)
+                Some(s.get(index)?)
             }
-            JobState::Global(s) => Some(s.policy()),
+            JobState::Global(s) => Some(s.as_ref()),
         }
     }
 }
 
 impl Session {
     /// Start a new run in `out` from a validated experiment: create the directory (refusing one
-    /// that holds anything) and write the resolved config. Returns the session and the task.
+    /// that holds anything; with `force`, replacing a run it holds) and write the resolved
+    /// config. Returns the session.
     pub fn create(
         file: &ExperimentFile,
         task: &dyn Task,
@@ -98,13 +99,18 @@ impl Session {
         methods: &[Method],
         seeds: &[u64],
         out: &Path,
+        force: bool,
     ) -> Result<Session, CliError> {
         let resolved = file.experiment.resolved(task, &conditions, methods, seeds);
         let text = resolved.to_toml().map_err(|e| CliError::Run {
             context: file.path.display().to_string(),
             message: format!("cannot write the resolved config: {e}"),
         })?;
-        let dir = RunDir::create(out)?;
+        let dir = if force {
+            RunDir::create_replacing(out)?
+        } else {
+            RunDir::create(out)?
+        };
         dir.write_config(&text)?;
         let file = ExperimentFile::parse(&dir.config_path(), &text)?;
         Ok(Session {
@@ -116,9 +122,18 @@ impl Session {
         })
     }
 
-    /// Open the run in `dir` and its task.
+    /// Open the run in `dir` and its task, to read it.
     pub fn open(dir: &Path) -> Result<(Session, Box<dyn Task>), CliError> {
-        let dir = RunDir::open(dir)?;
+        Session::open_dir(RunDir::open(dir)?)
+    }
+
+    /// Open the run in `dir` and its task, to write into it: the directory's lock is held for
+    /// as long as the session lives.
+    pub fn open_locked(dir: &Path) -> Result<(Session, Box<dyn Task>), CliError> {
+        Session::open_dir(RunDir::open_locked(dir)?)
+    }
+
+    fn open_dir(dir: RunDir) -> Result<(Session, Box<dyn Task>), CliError> {
         let text = dir.read_config()?;
         let file = ExperimentFile::parse(&dir.config_path(), &text)?;
         let task = open_task(&file)?;
@@ -175,11 +190,41 @@ impl Session {
         })
     }
 
-    /// The saved state of `job`; an error when it has no checkpoint yet.
-    pub fn state(&self, job: Job) -> Result<JobState, CliError> {
+    fn saved_controller<T: Trainer>(
+        &self,
+        job: Job,
+        iteration: Option<usize>,
+    ) -> Result<T::Controller, CliError> {
+        let Some(k) = iteration else {
+            return Ok(T::controller(&self.saved::<T>(job)?));
+        };
+        load_controller::<T>(&self.dir, job, self.digest, k)?.ok_or_else(|| {
+            let saved = self.dir.saved_iterations(job.method.name(), job.seed);
+            let have = match (saved.first(), saved.last()) {
+                (Some(a), Some(b)) => format!("{a} to {b}"),
+                _ => "none".to_string(),
+            };
+            CliError::Argument {
+                argument: "--iteration",
+                message: format!(
+                    "{}: {} has no controller saved for iteration {k} (iterations count from 0, as in metrics.csv; saved: {have})",
+                    self.dir.root().display(),
+                    job.label(),
+                ),
+            }
+        })
+    }
+
+    /// The controller of `job` after `iteration` (from 0), or after its last iteration when
+    /// `None`; an error when there is none.
+    pub fn state(&self, job: Job, iteration: Option<usize>) -> Result<JobState, CliError> {
         Ok(match job.method.family() {
-            Family::Trajopt => JobState::Local(Box::new(self.saved::<TrajOptTrainer>(job)?)),
-            Family::Mdgps => JobState::Global(Box::new(self.saved::<MdgpsTrainer>(job)?)),
+            Family::Trajopt => {
+                JobState::Local(self.saved_controller::<TrajOptTrainer>(job, iteration)?)
+            }
+            Family::Mdgps => JobState::Global(Box::new(
+                self.saved_controller::<MdgpsTrainer>(job, iteration)?,
+            )),
         })
     }
 

@@ -12,7 +12,7 @@ use crate::cli::session::{Session, open_task};
 use crate::error::CliError;
 use crate::experiment::ExperimentFile;
 use crate::method::{Family, Method};
-use crate::metrics_log::MetricsRow;
+use crate::metrics_log::{MetricsLog, MetricsRow};
 use crate::progress::OutputMode;
 use crate::runner::run_jobs;
 
@@ -28,6 +28,13 @@ pub fn require_torch(family: Family, probe: TorchProbe) -> Result<(), CliError> 
     }
 }
 
+/// Print the experiment's warnings (settings that are valid but probably not meant) on stderr.
+fn warn(file: &ExperimentFile) {
+    for w in file.warnings() {
+        eprintln!("warning: {w}");
+    }
+}
+
 /// `pilqr train`: the experiment's first method, one seed.
 pub fn train(args: &TrainArgs, mode: OutputMode) -> Result<(), CliError> {
     train_with(args, mode, pilqr_mdgps::check_torch)
@@ -38,6 +45,7 @@ pub fn train_with(args: &TrainArgs, mode: OutputMode, probe: TorchProbe) -> Resu
     let file = ExperimentFile::load(&args.config)?;
     let task = open_task(&file)?;
     let conditions = file.validate(task.as_ref())?;
+    warn(&file);
     let e = &file.experiment;
     require_torch(e.family(), probe)?;
     let method = e.methods[0];
@@ -46,8 +54,16 @@ pub fn train_with(args: &TrainArgs, mode: OutputMode, probe: TorchProbe) -> Resu
         .out
         .clone()
         .unwrap_or_else(|| Session::default_dir(&file, ""));
-    let session = Session::create(&file, task.as_ref(), conditions, &[method], &[seed], &out)?;
-    execute(&session, task, mode, false).map(drop)
+    let session = Session::create(
+        &file,
+        task.as_ref(),
+        conditions,
+        &[method],
+        &[seed],
+        &out,
+        args.force,
+    )?;
+    execute_new(&session, task, mode).map(drop)
 }
 
 /// `pilqr compare`: several methods and seeds, same task, budget and settings.
@@ -55,6 +71,7 @@ pub fn compare(args: &CompareArgs, mode: OutputMode) -> Result<(), CliError> {
     let file = ExperimentFile::load(&args.config)?;
     let task = open_task(&file)?;
     let conditions = file.validate(task.as_ref())?;
+    warn(&file);
     let e = &file.experiment;
     let methods: Vec<Method> = if args.methods.is_empty() {
         e.methods.clone()
@@ -110,15 +127,53 @@ pub fn compare(args: &CompareArgs, mode: OutputMode) -> Result<(), CliError> {
         .out
         .clone()
         .unwrap_or_else(|| Session::default_dir(&file, "-compare"));
-    let session = Session::create(&file, task.as_ref(), conditions, &methods, &seeds, &out)?;
-    execute(&session, task, mode, false).map(drop)
+    let session = Session::create(
+        &file,
+        task.as_ref(),
+        conditions,
+        &methods,
+        &seeds,
+        &out,
+        args.force,
+    )?;
+    execute_new(&session, task, mode).map(drop)
 }
 
 /// `pilqr resume`: continue every job of a run from its last checkpoint.
 pub fn resume(args: &ResumeArgs, mode: OutputMode) -> Result<(), CliError> {
-    let (session, task) = Session::open(&args.dir)?;
+    let (session, task) = Session::open_locked(&args.dir)?;
     require_torch(session.family(), pilqr_mdgps::check_torch)?;
+    let rows = MetricsLog::in_dir(session.dir.root()).read()?;
+    if !args.force && !rows.is_empty() && !session.dir.has_checkpoint() {
+        return Err(CliError::Argument {
+            argument: "DIR",
+            message: format!(
+                "{}: metrics.jsonl holds {} row(s) but no checkpoint is left in {}; resuming would start over and drop them: restore the checkpoints, or pass --force to start over",
+                session.dir.root().display(),
+                rows.len(),
+                session.dir.checkpoints_dir().display()
+            ),
+        });
+    }
     execute(&session, task, mode, true).map(drop)
+}
+
+/// [`execute`] for a run just created: when it fails before any job wrote its first
+/// checkpoint, nothing is worth resuming, and the directory is removed so that a corrected
+/// command can use it again.
+fn execute_new(
+    session: &Session,
+    task: Box<dyn pilqr_core::Task>,
+    mode: OutputMode,
+) -> Result<Vec<MetricsRow>, CliError> {
+    let result = execute(session, task, mode, false);
+    if result.is_err()
+        && !session.dir.has_checkpoint()
+        && let Err(e) = session.dir.discard()
+    {
+        tracing::warn!("could not remove the failed run: {e}");
+    }
+    result
 }
 
 /// Run (or, with `resume`, continue) every job of `session`, then write the summary, plots and
@@ -153,6 +208,7 @@ pub(crate) fn execute(
                 .join(", ")
         );
     }
+    crate::provenance::record(&session.dir, session.digest)?;
     let (dir, digest, jobs, iterations) =
         (&session.dir, session.digest, &session.jobs, e.iterations);
     let rows = match session.family() {
@@ -198,6 +254,7 @@ mod tests {
             config,
             seed: None,
             out: Some(out.clone()),
+            force: false,
         };
         let err = train_with(&args, OutputMode::Quiet, no_torch).unwrap_err();
         assert_eq!(err.exit_code(), 2);

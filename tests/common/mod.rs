@@ -43,9 +43,13 @@ impl Drop for Scratch {
     }
 }
 
-/// The `pilqr` binary under test, with logs quiet.
+/// The `pilqr` binary under test, with logs quiet: the one cargo built, or the one named by
+/// `PILQR_TEST_BIN` (to check that a regression test fails on an older build).
 pub fn pilqr() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pilqr"));
+    let bin = std::env::var_os("PILQR_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_pilqr")));
+    let mut c = Command::new(bin);
     c.env_remove("RUST_LOG");
     c
 }
