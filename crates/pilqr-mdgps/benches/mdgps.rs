@@ -10,12 +10,12 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use pilqr_core::{Policy, RunSeed};
-use pilqr_mdgps::{GlobalPolicy, MlpConfig, NnPolicy, SStepCondition, SStepConfig, s_step};
+use pilqr_mdgps::{GlobalPolicy, MlpConfig, NnPolicy, SStepConfig, s_step};
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::{Problem, controller, rollouts};
+use common::{Problem, conditions, controller, rollouts};
 
 const REACHER_LIKE: Problem = Problem {
     horizon: 100,
@@ -40,14 +40,7 @@ fn s_step_bench(c: &mut Criterion) {
     let seed = RunSeed::new(3);
     let local = controller(p, 0.3, seed);
     let batches: Vec<_> = (0..4).map(|m| rollouts(p, &local, seed, m)).collect();
-    let data: Vec<_> = batches
-        .iter()
-        .map(|b| SStepCondition {
-            samples: b,
-            local: &local,
-            weights: None,
-        })
-        .collect();
+    let data = conditions(&batches, &local);
     let config = SStepConfig {
         iterations: 400,
         ..SStepConfig::default()
@@ -77,14 +70,7 @@ fn reacher_network_work(c: &mut Criterion) {
     let seed = RunSeed::new(4);
     let local = controller(p, 0.3, seed);
     let batches: Vec<_> = (0..4).map(|m| rollouts(p, &local, seed, m)).collect();
-    let data: Vec<_> = batches
-        .iter()
-        .map(|b| SStepCondition {
-            samples: b,
-            local: &local,
-            weights: None,
-        })
-        .collect();
+    let data = conditions(&batches, &local);
     let config = SStepConfig::default();
     let fresh = NnPolicy::new(&MlpConfig::default(), p.dx, p.du, 0.1, seed).unwrap();
     let mut trained = fresh.clone();

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Problem, controller, rollouts};
+use common::{Problem, conditions, controller, rollouts};
 use pilqr_core::{Policy, RunSeed};
 use pilqr_mdgps::{
     GlobalPolicy, MlpConfig, NnPolicy, SStepCondition, SStepConfig, TorchMlp, s_step,
@@ -21,14 +21,7 @@ fn trained() -> (NnPolicy, Vec<f64>, Problem) {
     let seed = RunSeed::new(42);
     let local = controller(p, 0.2, seed);
     let batches: Vec<_> = (0..2).map(|m| rollouts(p, &local, seed, m)).collect();
-    let data: Vec<_> = batches
-        .iter()
-        .map(|b| SStepCondition {
-            samples: b,
-            local: &local,
-            weights: None,
-        })
-        .collect();
+    let data = conditions(&batches, &local);
     let mut pol = NnPolicy::new(&MlpConfig::default(), p.dx, p.du, 1.0, seed).unwrap();
     s_step(
         &mut pol,

@@ -10,10 +10,10 @@ mod common;
 
 use std::process::Command;
 
-use common::{Problem, controller, rollouts};
+use common::{Problem, conditions, controller, rollouts};
 use pilqr_core::RunSeed;
 use pilqr_mdgps::tch::{Kind, Tensor};
-use pilqr_mdgps::{MlpConfig, NnPolicy, SStepCondition, SStepConfig, TorchMlp, s_step};
+use pilqr_mdgps::{MlpConfig, NnPolicy, SStepConfig, TorchMlp, s_step};
 
 const CHILD_ROLE: &str = "PILQR_CPU_PATH_CHILD";
 const RESULT_TAG: &str = "CPU-PATH-RESULT";
@@ -42,14 +42,7 @@ fn s_step_hashes() -> String {
     let seed = RunSeed::new(16);
     let local = controller(p, 0.2, seed);
     let batches: Vec<_> = (0..2).map(|m| rollouts(p, &local, seed, m)).collect();
-    let data: Vec<_> = batches
-        .iter()
-        .map(|b| SStepCondition {
-            samples: b,
-            local: &local,
-            weights: None,
-        })
-        .collect();
+    let data = conditions(&batches, &local);
     let config = SStepConfig {
         iterations: 150,
         ..SStepConfig::default()

@@ -4,12 +4,12 @@
 
 mod common;
 
-use common::{Problem, controller, rollouts};
+use common::{Problem, conditions, controller, rollouts};
 use pilqr_core::{CoreError, LinearGaussianPolicy, Policy, RunSeed};
 use pilqr_dynamics::{DynamicsError, GmmPriorConfig};
 use pilqr_mdgps::{
     GlobalPolicy, MdgpsError, MlpConfig, NnPolicy, PolicyPriorConfig, PolicyPriorGmm,
-    PolicySampleMode, SStepCondition, SStepConfig, s_step,
+    PolicySampleMode, SStepConfig, s_step,
 };
 
 /// `μ(o) = K o + k`, `Σ_π = diag(variance)`: the linear global policy of DESIGN.md §4.6.
@@ -130,14 +130,7 @@ fn a_trained_network_is_linearised_back_to_its_teacher() {
     let seed = RunSeed::new(32);
     let local = controller(P, 0.1, seed);
     let batches: Vec<_> = (0..4).map(|m| rollouts(P, &local, seed, m)).collect();
-    let data: Vec<_> = batches
-        .iter()
-        .map(|b| SStepCondition {
-            samples: b,
-            local: &local,
-            weights: None,
-        })
-        .collect();
+    let data = conditions(&batches, &local);
     let mut nn = NnPolicy::new(&MlpConfig::default(), P.dx, P.du, 1.0, seed).unwrap();
     s_step(&mut nn, &data, &SStepConfig::default(), seed, 0).unwrap();
     let mut prior = PolicyPriorGmm::new(PolicyPriorConfig::default(), P.dx, P.dx).unwrap();

@@ -3,25 +3,11 @@
 
 mod common;
 
-use common::{Problem, controller, rollouts};
+use common::{Problem, conditions, controller, rollouts};
 use pilqr_core::{LinearGaussianPolicy, RunSeed, SampleBatch};
 use pilqr_mdgps::{
     GlobalPolicy, MdgpsError, MlpConfig, NnPolicy, SStepCondition, SStepConfig, s_step,
 };
-
-fn conditions<'a>(
-    batches: &'a [SampleBatch],
-    local: &'a LinearGaussianPolicy,
-) -> Vec<SStepCondition<'a>> {
-    batches
-        .iter()
-        .map(|b| SStepCondition {
-            samples: b,
-            local,
-            weights: None,
-        })
-        .collect()
-}
 
 /// Mean over every (sample, step) of `|μ_θ(x) − (K x + k)|` (Euclidean norm).
 fn mean_action_error(policy: &NnPolicy, local: &LinearGaussianPolicy, batch: &SampleBatch) -> f64 {

@@ -4,6 +4,7 @@
 
 use pilqr_core::{LinearGaussianPolicy, RunSeed, SampleBatch, SampleDims, Trajectory};
 use pilqr_linalg::{MatStack, VecStack};
+use pilqr_mdgps::SStepCondition;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -90,4 +91,19 @@ pub fn rollouts(
         })
         .collect();
     SampleBatch::from_trajectories(dims, trajectories).unwrap()
+}
+
+/// S-step supervision: every batch paired with the same local controller, unweighted.
+pub fn conditions<'a>(
+    batches: &'a [SampleBatch],
+    local: &'a LinearGaussianPolicy,
+) -> Vec<SStepCondition<'a>> {
+    batches
+        .iter()
+        .map(|b| SStepCondition {
+            samples: b,
+            local,
+            weights: None,
+        })
+        .collect()
 }
