@@ -451,6 +451,44 @@ fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), MetricsError> {
 }
 
 #[cfg(test)]
+impl MetricsRow {
+    /// A training row of a synthetic run for tests: mean cost `cost`, success rate 1 when the
+    /// cost is below `success_below` (else 0), the given physics and dynamics times, no optional
+    /// columns.
+    pub(crate) fn synthetic(
+        (method, seed, iteration, condition): (&str, u64, usize, usize),
+        cost: f64,
+        success_below: f64,
+        (physics, dynamics): (f64, f64),
+    ) -> Self {
+        MetricsRow {
+            method: method.into(),
+            seed,
+            iteration,
+            condition,
+            condition_name: format!("c{condition}"),
+            samples: 10 * (iteration + 1),
+            mean_cost: cost,
+            std_cost: 0.0,
+            success_rate: if cost < success_below { 1.0 } else { 0.0 },
+            kl: None,
+            eta: None,
+            step_mult: None,
+            residual_ratio: None,
+            time: TimeSplit {
+                physics,
+                cost: 0.0,
+                dynamics,
+                update: 0.0,
+                nn: 0.0,
+            },
+            split: pilqr_core::Split::Train,
+            metric: None,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::test_dir::TestDir;

@@ -190,7 +190,7 @@ fn minutes(seconds: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics_log::{MetricsRow, TimeSplit};
+    use crate::metrics_log::MetricsRow;
     use crate::results_findings::PairComparison;
     use crate::summary::summarise;
 
@@ -208,30 +208,12 @@ mod tests {
 
     /// A training row of a closed-form task: cost `cost`, success when below 12.
     fn row(method: &str, seed: u64, iteration: usize, condition: usize, cost: f64) -> MetricsRow {
-        MetricsRow {
-            method: method.into(),
-            seed,
-            iteration,
-            condition,
-            condition_name: format!("c{condition}"),
-            samples: 10 * (iteration + 1),
-            mean_cost: cost,
-            std_cost: 0.0,
-            success_rate: if cost < 12.0 { 1.0 } else { 0.0 },
-            kl: None,
-            eta: None,
-            step_mult: None,
-            residual_ratio: None,
-            time: TimeSplit {
-                physics: 1e-4,
-                cost: 0.0,
-                dynamics: 0.01,
-                update: 0.0,
-                nn: 0.0,
-            },
-            split: pilqr_core::Split::Train,
-            metric: None,
-        }
+        MetricsRow::synthetic(
+            (method, seed, iteration, condition),
+            cost,
+            12.0,
+            (1e-4, 0.01),
+        )
     }
 
     fn section(name: &str, summaries: Vec<MethodSummary>, rollouts: Rollouts) -> Section {

@@ -290,30 +290,7 @@ mod tests {
     use super::*;
 
     fn row(method: &str, seed: u64, iteration: usize, condition: usize, cost: f64) -> MetricsRow {
-        MetricsRow {
-            method: method.into(),
-            seed,
-            iteration,
-            condition,
-            condition_name: format!("c{condition}"),
-            samples: 10 * (iteration + 1),
-            mean_cost: cost,
-            std_cost: 0.0,
-            success_rate: if cost < 1.0 { 1.0 } else { 0.0 },
-            kl: None,
-            eta: None,
-            step_mult: None,
-            residual_ratio: None,
-            time: TimeSplit {
-                physics: 1.0,
-                cost: 0.0,
-                dynamics: 0.25,
-                update: 0.0,
-                nn: 0.0,
-            },
-            split: pilqr_core::Split::Train,
-            metric: None,
-        }
+        MetricsRow::synthetic((method, seed, iteration, condition), cost, 1.0, (1.0, 0.25))
     }
 
     #[test]
