@@ -7,17 +7,17 @@
 //! The controllers read only the task's state vector (its documented layout):
 //! - point mass: a PD law on the position;
 //! - reacher: Jacobian-transpose control of the tip toward the target;
-//! - gripper pusher: Jacobian-transpose control of the gripper centre, first to a point behind
+//! - gripper pusher on a table (`gripper-pusher-table`): Jacobian-transpose control of the gripper centre, first to a point behind
 //!   the block (seen from the goal), then through the block toward the goal, with the gripper
 //!   turned along the push direction; it goes around the block on the side it comes from and
 //!   keeps pushing once it is behind it. It solves the three easy conditions and brings the
-//!   block of the hard one to the edge of the goal area (rendered as `gripper-pusher-hard`).
+//!   block of the hard one to the edge of the goal area (rendered as `gripper-pusher-table-hard`).
 
 use std::path::PathBuf;
 
 use pilqr_core::{Task, TrajectoryRef};
 use pilqr_tasks::render::{RenderTask, render_gif, render_png_strip};
-use pilqr_tasks::{GripperPusher, PointMass, Reacher};
+use pilqr_tasks::{GripperPusherTable, PointMass, Reacher};
 
 /// Roll out `control(t, x) -> u` from `condition`; returns states and actions (step-major).
 fn rollout(
@@ -114,18 +114,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     })?;
     save(&mut reacher, 0, &xs, &us, &dir, "reacher")?;
 
-    let mut pusher = GripperPusher::new()?;
+    let mut pusher = GripperPusherTable::new()?;
     for condition in 0..pusher.conditions().len() {
         let (xs, us) = push_rollout(&mut pusher, condition)?;
         let d = pusher.dims();
         let traj = TrajectoryRef::new(d.horizon, d.dx, d.du, &xs, &us)?;
         let out = pusher.success(condition, traj)?;
         println!(
-            "gripper-pusher condition {condition}: scripted push success {} ({:.3} m)",
+            "gripper-pusher-table condition {condition}: scripted push success {} ({:.3} m)",
             out.success, out.metric
         );
     }
-    for (condition, stem) in [(0, "gripper-pusher"), (3, "gripper-pusher-hard")] {
+    for (condition, stem) in [
+        (0, "gripper-pusher-table"),
+        (3, "gripper-pusher-table-hard"),
+    ] {
         let (xs, us) = push_rollout(&mut pusher, condition)?;
         save(&mut pusher, condition, &xs, &us, &dir, stem)?;
     }
@@ -134,7 +137,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// The scripted pusher of the module docs, from `condition`.
 fn push_rollout(
-    pusher: &mut GripperPusher,
+    pusher: &mut GripperPusherTable,
     condition: usize,
 ) -> Result<(Vec<f64>, Vec<f64>), Box<dyn std::error::Error>> {
     let goal = pusher.goal(condition).ok_or("no goal")?;

@@ -5,8 +5,11 @@
 //!
 //! - [`PointMass`] (`point-mass`) — a damped 2-D point, pure Rust, for tests;
 //! - [`Reacher`] (`reacher`) — a 2-link planar arm reaching seeded targets (train/test sets);
-//! - [`GripperPusher`] (`gripper-pusher`) — a 3-link planar arm with a gripper pushing a block
-//!   to a goal, four conditions, one hard;
+//! - [`GripperPusher`] (`gripper-pusher`) — the paper's pusher: a 3-link arm with a turning
+//!   fork pushes a light block on two damped slides to a goal, no gravity, four conditions
+//!   (the hard one first);
+//! - [`GripperPusherTable`] (`gripper-pusher-table`) — a 3-link planar arm with a gripper
+//!   pushing a block across a table with gravity and friction, four conditions, one hard;
 //! - [`DoorOpening`] (`door-opening`) — a 7-DoF arm hooks a door's handle and pulls it open,
 //!   four door placements (one held out);
 //! - [`Hockey`] (`hockey`) — the 7-DoF arm with a stick hits a puck into a goal 1.4 m away,
@@ -27,7 +30,7 @@
 //!
 //! ## What is simplified compared with the paper's setups
 //!
-//! The paper ran `reacher`, `gripper-pusher` and `door-opening` in simulation (MuJoCo) and `hockey`
+//! The paper ran `reacher`, the gripper pusher and `door-opening` in simulation (MuJoCo) and `hockey`
 //! and `power-plug` on a real PR2. Everywhere here: rapier3d (f32, iterative solver, soft contacts
 //! that let bodies sink a few millimetres into each other) instead of MuJoCo or the real world; the
 //! state is exact (no sensor noise, latency or vision); torques are applied exactly and instantly
@@ -39,7 +42,10 @@
 //!
 //! - `point-mass`: not from the paper — a test world.
 //! - `reacher`: a rapier copy of the gym-style 2-link arm; no contacts at all.
-//! - `gripper-pusher`: the fingers are rigid (a fork that cradles the block; nothing is
+//! - `gripper-pusher`: see [`gripper_pusher`] for each approximation of the published model
+//!   (integrator, the block's slides, contacts) and its measured effect.
+//! - `gripper-pusher-table`: not the paper's model (a different arm, a table, gravity, a heavy
+//!   block); the fingers are rigid (a fork that cradles the block; nothing is
 //!   grasped) and the links hover above the table (they never touch it); the block is a 0.1 kg
 //!   cube sliding with Coulomb friction 0.5.
 //! - `door-opening`: the hand is a rigid L-shaped hook, so the handle is hooked rather than
@@ -77,6 +83,7 @@ pub mod arm_task;
 pub mod door_opening;
 mod error;
 pub mod gripper_pusher;
+pub mod gripper_pusher_table;
 pub mod hockey;
 pub mod point_mass;
 pub mod power_plug;
@@ -90,6 +97,7 @@ pub mod world;
 pub use door_opening::DoorOpening;
 pub use error::SuiteError;
 pub use gripper_pusher::GripperPusher;
+pub use gripper_pusher_table::GripperPusherTable;
 pub use hockey::Hockey;
 pub use point_mass::PointMass;
 pub use power_plug::PowerPlug;

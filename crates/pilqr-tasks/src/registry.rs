@@ -3,7 +3,7 @@
 use pilqr_core::Task;
 
 use crate::error::SuiteError;
-use crate::gripper_pusher::GripperPusher;
+use crate::gripper_pusher_table::GripperPusherTable;
 use crate::point_mass::PointMass;
 use crate::reacher::Reacher;
 use crate::render::RenderTask;
@@ -13,6 +13,7 @@ pub const TASK_NAMES: &[&str] = &[
     "point-mass",
     "reacher",
     "gripper-pusher",
+    "gripper-pusher-table",
     "door-opening",
     "hockey",
     "power-plug",
@@ -34,7 +35,8 @@ pub fn render_task_by_name(name: &str) -> Result<Box<dyn RenderTask>, SuiteError
     Ok(match name {
         "point-mass" => Box::new(PointMass::new()),
         "reacher" => Box::new(Reacher::new()?),
-        "gripper-pusher" => Box::new(GripperPusher::new()?),
+        "gripper-pusher" => Box::new(crate::GripperPusher::new()?),
+        "gripper-pusher-table" => Box::new(GripperPusherTable::new()?),
         "door-opening" => Box::new(crate::DoorOpening::new()?),
         "hockey" => Box::new(crate::Hockey::new()?),
         "power-plug" => Box::new(crate::PowerPlug::new()?),

@@ -3,7 +3,7 @@
 use pilqr_core::Task;
 use pilqr_tasks::render::{RenderError, gif_bytes, png_strip_bytes, render_frames};
 use pilqr_tasks::world::Vector;
-use pilqr_tasks::{GripperPusher, TASK_NAMES, render_task_by_name};
+use pilqr_tasks::{GripperPusherTable, TASK_NAMES, render_task_by_name};
 
 fn initial_state(task: &mut dyn Task, c: usize) -> Vec<f64> {
     task.reset(c).unwrap();
@@ -27,7 +27,7 @@ fn every_task_draws_something_on_the_background() {
 
 #[test]
 fn the_block_is_drawn_where_the_state_puts_it() {
-    let mut task = GripperPusher::new().unwrap();
+    let mut task = GripperPusherTable::new().unwrap();
     let mut x = initial_state(&mut task, 1);
     // Move the block somewhere else in the state only.
     x[14] = -0.2;

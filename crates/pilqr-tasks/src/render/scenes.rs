@@ -3,7 +3,7 @@
 use pilqr_core::{Task, TaskError, validate_condition};
 
 use crate::error::SuiteError;
-use crate::gripper_pusher::GripperPusher;
+use crate::gripper_pusher_table::GripperPusherTable;
 use crate::point_mass::PointMass;
 use crate::reacher::Reacher;
 use crate::render::{Camera, RenderTask, Scene};
@@ -81,9 +81,9 @@ impl RenderTask for Reacher {
     }
 }
 
-impl RenderTask for GripperPusher {
+impl RenderTask for GripperPusherTable {
     fn scene(&mut self, condition: usize, x: &[f64]) -> Result<Scene, TaskError> {
-        check_state("gripper-pusher", x, 20)?;
+        check_state("gripper-pusher-table", x, 20)?;
         self.pose_from_state(condition, x)?;
         let mut shapes = self.world().placed_shapes();
         // pose_from_state validated the condition.
