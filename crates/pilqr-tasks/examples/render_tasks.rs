@@ -6,7 +6,8 @@
 //!
 //! The controllers read only the task's state vector (its documented layout):
 //! - point mass: a PD law on the position;
-//! - reacher: Jacobian-transpose control of the tip toward the target;
+//! - reacher: Jacobian-transpose control of the tip toward the target (written as
+//!   `reacher-scripted`: `docs/media/reacher.gif` shows a trained controller instead);
 //! - gripper pusher on a table (`gripper-pusher-table`): Jacobian-transpose control of the gripper centre, first to a point behind
 //!   the block (seen from the goal), then through the block toward the goal, with the gripper
 //!   turned along the push direction; it goes around the block on the side it comes from and
@@ -112,7 +113,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ];
         planar_jt(&x[0..2], &[0.10, 0.11], f, 0.0)
     })?;
-    save(&mut reacher, 0, &xs, &us, &dir, "reacher")?;
+    save(&mut reacher, 0, &xs, &us, &dir, "reacher-scripted")?;
 
     let mut pusher = GripperPusherTable::new()?;
     for condition in 0..pusher.conditions().len() {
