@@ -14,6 +14,10 @@
 //! | [`trajopt`] | `pilqr-trajopt` | LQR-FLM, PI2, PILQR and the optimisation loop |
 //! | [`tasks`] | `pilqr-tasks` | the simulated tasks and the renderer |
 //! | [`mdgps`] | `pilqr-mdgps` | neural-network policies (libtorch) |
+//! | [`experiment`] | `pilqr-experiment` | TOML experiments, runner, checkpoints, reports, the command line |
+//!
+//! The experiment toolchain is also re-exported at the top level ([`cli`], [`config`], [`run`],
+//! [`report`], [`error`]), so `pilqr::cli::main()` is the whole `pilqr` command.
 //!
 //! ```
 //! use pilqr::core::RunSeed;
@@ -24,36 +28,10 @@
 
 pub use pilqr_core as core;
 pub use pilqr_dynamics as dynamics;
+pub use pilqr_experiment as experiment;
 pub use pilqr_linalg as linalg;
 pub use pilqr_mdgps as mdgps;
 pub use pilqr_tasks as tasks;
 pub use pilqr_trajopt as trajopt;
 
-pub mod checkpoint;
-pub mod checksum;
-pub mod cli;
-pub mod config_file;
-pub mod error;
-pub mod evaluation;
-pub mod experiment;
-pub mod experiment_check;
-pub mod interrupt;
-pub mod mdgps_settings;
-pub mod mdgps_trainer;
-pub mod memory_estimate;
-pub mod method;
-pub mod metrics_log;
-pub mod plot;
-pub mod progress;
-pub mod provenance;
-pub mod reproduce_plan;
-pub mod results_findings;
-pub mod results_page;
-pub mod run_dir;
-pub mod run_lock;
-pub mod runner;
-pub mod statistics;
-pub mod summary;
-#[cfg(test)]
-mod test_dir;
-pub mod trajopt_trainer;
+pub use pilqr_experiment::{cli, config, error, report, run};

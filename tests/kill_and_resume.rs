@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::{Scratch, pilqr, point_mass_config, point_mass_mdgps_config, run};
-use pilqr::metrics_log::{MetricsRow, read_jsonl};
+use pilqr::run::metrics_log::{MetricsRow, read_jsonl};
 
 fn rows_without_times(dir: &Path) -> Vec<MetricsRow> {
     read_jsonl(&dir.join("metrics.jsonl"))

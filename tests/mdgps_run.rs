@@ -8,7 +8,7 @@ use std::fs;
 
 use common::{Scratch, last_stderr_line, point_mass_mdgps_config, run};
 use pilqr::core::Split;
-use pilqr::metrics_log::read_jsonl;
+use pilqr::run::metrics_log::read_jsonl;
 
 #[test]
 fn an_mdgps_compare_evaluates_the_network_on_held_out_conditions() {

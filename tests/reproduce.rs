@@ -4,8 +4,8 @@
 mod common;
 
 use pilqr::cli::session::open_task;
-use pilqr::experiment::ExperimentFile;
-use pilqr::reproduce_plan::ReproducePlan;
+use pilqr::config::experiment::ExperimentFile;
+use pilqr::config::reproduce_plan::ReproducePlan;
 
 fn repo(path: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)

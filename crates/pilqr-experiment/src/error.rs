@@ -7,12 +7,12 @@
 
 use thiserror::Error;
 
-use crate::checkpoint::CheckpointError;
-use crate::config_file::ConfigError;
-use crate::metrics_log::MetricsError;
-use crate::plot::PlotError;
-use crate::run_dir::RunDirError;
-use crate::run_lock::LockError;
+use crate::config::config_file::ConfigError;
+use crate::report::plot::PlotError;
+use crate::run::checkpoint::CheckpointError;
+use crate::run::metrics_log::MetricsError;
+use crate::run::run_dir::RunDirError;
+use crate::run::run_lock::LockError;
 
 /// Exit code for bad input.
 pub const EXIT_BAD_INPUT: i32 = 2;
@@ -94,7 +94,7 @@ impl CliError {
                 MetricsError::Io { .. } => EXIT_FAILURE,
             },
             CliError::Plot(_) | CliError::Run { .. } => EXIT_FAILURE,
-            CliError::Interrupted { .. } => crate::interrupt::EXIT_INTERRUPTED,
+            CliError::Interrupted { .. } => crate::run::interrupt::EXIT_INTERRUPTED,
         }
     }
 }

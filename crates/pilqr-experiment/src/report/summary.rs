@@ -1,5 +1,5 @@
 //! The closing summary of a run: a Markdown table per method of the final cost and success
-//! rate (mean over seeds with its 95 % bootstrap interval, see [`crate::statistics`]), and where
+//! rate (mean over seeds with its 95 % bootstrap interval, see [`crate::report::statistics`]), and where
 //! the time went. Printed to the terminal and saved as `summary.md`.
 
 use std::collections::BTreeMap;
@@ -7,8 +7,8 @@ use std::fmt::Write;
 
 use pilqr_core::Split;
 
-use crate::metrics_log::{MetricsRow, TimeSplit};
-use crate::statistics::{Estimate, mean_estimate};
+use crate::report::statistics::{Estimate, mean_estimate};
+use crate::run::metrics_log::{MetricsRow, TimeSplit};
 
 /// The final results of one method, over seeds.
 #[derive(Debug, Clone, PartialEq)]

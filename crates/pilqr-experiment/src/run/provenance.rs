@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::run_dir::{RunDir, RunDirError};
+use crate::run::run_dir::{RunDir, RunDirError};
 
 /// The version of this program.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

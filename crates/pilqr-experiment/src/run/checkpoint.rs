@@ -34,7 +34,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use thiserror::Error;
 
-use crate::checksum::crc32;
+use crate::run::checksum::crc32;
 
 /// The eight bytes every checkpoint starts with.
 pub const MAGIC: [u8; 8] = *b"PILQRCKP";

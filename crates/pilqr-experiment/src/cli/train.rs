@@ -9,12 +9,12 @@ use pilqr_mdgps::TorchUnavailable;
 use crate::cli::args::{CompareArgs, ResumeArgs, TrainArgs};
 use crate::cli::report::finish_run;
 use crate::cli::session::{Session, open_task};
+use crate::config::experiment::ExperimentFile;
+use crate::config::method::{Family, Method};
 use crate::error::CliError;
-use crate::experiment::ExperimentFile;
-use crate::method::{Family, Method};
-use crate::metrics_log::{MetricsLog, MetricsRow};
-use crate::progress::OutputMode;
-use crate::runner::run_jobs;
+use crate::run::metrics_log::{MetricsLog, MetricsRow};
+use crate::run::progress::OutputMode;
+use crate::run::runner::run_jobs;
 
 /// The check that libtorch works, run before an MDGPS run starts.
 pub type TorchProbe = fn() -> Result<(), TorchUnavailable>;
@@ -78,12 +78,14 @@ pub fn compare(args: &CompareArgs, mode: OutputMode) -> Result<(), CliError> {
     } else {
         let mut out = Vec::with_capacity(args.methods.len());
         for name in &args.methods {
-            let m: Method =
-                name.parse()
-                    .map_err(|err: crate::method::UnknownMethod| CliError::Argument {
+            let m: Method = name
+                .parse()
+                .map_err(
+                    |err: crate::config::method::UnknownMethod| CliError::Argument {
                         argument: "--methods",
                         message: err.to_string(),
-                    })?;
+                    },
+                )?;
             if out.contains(&m) {
                 return Err(CliError::Argument {
                     argument: "--methods",
@@ -208,7 +210,7 @@ pub(crate) fn execute(
                 .join(", ")
         );
     }
-    crate::provenance::record(&session.dir, session.digest)?;
+    crate::run::provenance::record(&session.dir, session.digest)?;
     let (dir, digest, jobs, iterations) =
         (&session.dir, session.digest, &session.jobs, e.iterations);
     let rows = match session.family() {

@@ -6,10 +6,10 @@
 use std::fmt::Write;
 use std::path::PathBuf;
 
-use crate::reproduce_plan::PlanEntry;
-use crate::results_findings::{compare_pairs, findings, pairwise_markdown};
-use crate::statistics::RESAMPLES;
-use crate::summary::{MethodSummary, Rollouts, markdown};
+use crate::config::reproduce_plan::PlanEntry;
+use crate::report::results_findings::{compare_pairs, findings, pairwise_markdown};
+use crate::report::statistics::RESAMPLES;
+use crate::report::summary::{MethodSummary, Rollouts, markdown};
 
 /// How one experiment of the plan went.
 #[derive(Debug, Clone)]
@@ -190,9 +190,9 @@ fn minutes(seconds: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics_log::MetricsRow;
-    use crate::results_findings::PairComparison;
-    use crate::summary::summarise;
+    use crate::report::results_findings::PairComparison;
+    use crate::report::summary::summarise;
+    use crate::run::metrics_log::MetricsRow;
 
     fn entry() -> PlanEntry {
         PlanEntry {

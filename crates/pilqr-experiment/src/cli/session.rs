@@ -7,15 +7,15 @@ use std::path::{Path, PathBuf};
 use pilqr_core::{LinearGaussianPolicy, Policy, Task};
 use pilqr_mdgps::{MeanAction, NnPolicy};
 
-use crate::checksum::crc32;
+use crate::config::experiment::{ExperimentFile, RunConditions};
+use crate::config::method::{Family, Method};
 use crate::error::CliError;
-use crate::evaluation::MeanPolicy;
-use crate::experiment::{ExperimentFile, RunConditions};
-use crate::mdgps_trainer::MdgpsTrainer;
-use crate::method::{Family, Method};
-use crate::run_dir::RunDir;
-use crate::runner::{Job, Trainer, load_controller, load_job};
-use crate::trajopt_trainer::TrajOptTrainer;
+use crate::run::checksum::crc32;
+use crate::run::evaluation::MeanPolicy;
+use crate::run::mdgps_trainer::MdgpsTrainer;
+use crate::run::run_dir::RunDir;
+use crate::run::runner::{Job, Trainer, load_controller, load_job};
+use crate::run::trajopt_trainer::TrajOptTrainer;
 
 /// The task an experiment names; an unknown name is an error on the `task` field.
 pub fn open_task(file: &ExperimentFile) -> Result<Box<dyn Task>, CliError> {

@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
-use crate::run_lock::{LOCK_FILE, LockError, RunLock};
+use crate::run::run_lock::{LOCK_FILE, LockError, RunLock};
 
 /// Name of the resolved-config file, whose presence marks a run directory.
 pub const CONFIG_FILE: &str = "config.toml";

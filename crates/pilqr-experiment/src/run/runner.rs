@@ -17,14 +17,14 @@ use pilqr_core::Split;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::{self, CheckpointError};
+use crate::config::method::Method;
 use crate::error::CliError;
-use crate::interrupt;
-use crate::method::Method;
-use crate::metrics_log::{MetricsLog, MetricsRow};
-use crate::progress::{OutputMode, Progress};
-use crate::provenance::original_config_crc32;
-use crate::run_dir::RunDir;
+use crate::run::checkpoint::{self, CheckpointError};
+use crate::run::interrupt;
+use crate::run::metrics_log::{MetricsLog, MetricsRow};
+use crate::run::progress::{OutputMode, Progress};
+use crate::run::provenance::original_config_crc32;
+use crate::run::run_dir::RunDir;
 
 /// The adapter between the loop and an algorithm implementation.
 pub trait Trainer {
@@ -319,7 +319,7 @@ fn iteration_summary(rows: &[MetricsRow]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics_log::TimeSplit;
+    use crate::run::metrics_log::TimeSplit;
     use crate::test_dir::TestDir;
     use std::cell::Cell;
 

@@ -10,11 +10,11 @@ use crate::cli::args::RenderFormat;
 use crate::cli::render::render_job;
 use crate::cli::session::{Session, open_task};
 use crate::error::CliError;
-use crate::metrics_log::MetricsRow;
-use crate::plot::{Metric, curves_from_metrics, plot_curves};
-use crate::progress::OutputMode;
-use crate::runner::Job;
-use crate::summary::{Rollouts, markdown, summarise};
+use crate::report::plot::{Metric, curves_from_metrics, plot_curves};
+use crate::report::summary::{Rollouts, markdown, summarise};
+use crate::run::metrics_log::MetricsRow;
+use crate::run::progress::OutputMode;
+use crate::run::runner::Job;
 
 /// Write the summary, plots and renders of a finished run and tell the user where they are.
 pub fn finish_run(

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::config_file::{ConfigError, load_toml};
+use crate::config::config_file::{ConfigError, load_toml};
 
 /// One row of the plan.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

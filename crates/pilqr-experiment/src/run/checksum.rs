@@ -1,6 +1,6 @@
 //! CRC-32 (IEEE 802.3, the polynomial of zlib, PNG and gzip) for checkpoint payloads.
 //!
-//! A checksum lets [`crate::checkpoint`] tell a corrupted or foreign file from a valid one before
+//! A checksum lets [`crate::run::checkpoint`] tell a corrupted or foreign file from a valid one before
 //! handing any byte to the decoder.
 
 /// The reflected IEEE polynomial.

@@ -14,13 +14,13 @@ use std::time::Instant;
 use pilqr_core::{RunSeed, Split, Task};
 use pilqr_mdgps::{Mdgps, MdgpsConfig, MeanAction, NnPolicy};
 
+use crate::config::experiment::{Experiment, RunConditions};
+use crate::config::method::Method;
 use crate::error::CliError;
-use crate::evaluation::single_rollout;
-use crate::experiment::{Experiment, RunConditions};
-use crate::method::Method;
-use crate::metrics_log::{MetricsRow, TimeSplit};
-use crate::progress::Progress;
-use crate::runner::{Job, Trainer};
+use crate::run::evaluation::single_rollout;
+use crate::run::metrics_log::{MetricsRow, TimeSplit};
+use crate::run::progress::Progress;
+use crate::run::runner::{Job, Trainer};
 
 /// The state of one job: the whole MDGPS loop, network included.
 pub type MdgpsState = Mdgps;

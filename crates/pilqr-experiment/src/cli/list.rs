@@ -3,10 +3,10 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
+use crate::config::experiment::ExperimentFile;
+use crate::config::method::Method;
+use crate::config::reproduce_plan::ReproducePlan;
 use crate::error::CliError;
-use crate::experiment::ExperimentFile;
-use crate::method::Method;
-use crate::reproduce_plan::ReproducePlan;
 
 /// Whether `path` is a plan of `pilqr reproduce` rather than an experiment: its top level is an
 /// array of `[[experiment]]` tables (an experiment file has no such key).
@@ -23,7 +23,7 @@ pub fn experiments_dir() -> PathBuf {
     if local.is_dir() {
         local
     } else {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments")
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments")
     }
 }
 
@@ -133,7 +133,7 @@ mod tests {
     #[test]
     fn plans_are_listed_as_plans() {
         let dir = TestDir::new("list-plans");
-        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
         std::fs::copy(
             shipped.join("point_mass_smoke.toml"),
             dir.path().join("point_mass_smoke.toml"),
@@ -170,7 +170,7 @@ mod tests {
 
     #[test]
     fn the_shipped_plans_are_valid() {
-        let text = listing(&Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments"));
+        let text = listing(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments"));
         assert!(!text.contains("invalid"), "{text}");
         assert!(
             text.contains("reproduce.toml\n      8 experiment(s)"),

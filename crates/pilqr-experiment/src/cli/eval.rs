@@ -6,11 +6,11 @@ use pilqr_core::{RunSeed, Task};
 
 use crate::cli::args::{ConditionSet, EvalArgs};
 use crate::cli::session::Session;
+use crate::config::memory_estimate;
+use crate::config::method::Family;
 use crate::error::CliError;
-use crate::evaluation::noisy_rollouts;
-use crate::memory_estimate;
-use crate::method::Family;
-use crate::progress::OutputMode;
+use crate::run::evaluation::noisy_rollouts;
+use crate::run::progress::OutputMode;
 
 /// The conditions `pilqr eval --conditions <set>` evaluates in `session`.
 fn conditions_of(session: &Session, set: ConditionSet) -> Result<Vec<usize>, CliError> {

@@ -3,7 +3,7 @@ use std::path::Path;
 use pilqr_dynamics::DynamicsConfig;
 
 use super::*;
-use crate::config_file::ConfigError;
+use crate::config::config_file::ConfigError;
 
 const BASE: &str =
     "name = \"pm\"\ntask = \"point-mass\"\niterations = 3\n\n[trajopt]\nsamples = 5\n";

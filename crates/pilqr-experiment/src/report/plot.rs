@@ -1,6 +1,6 @@
 //! Learning curves in the style of the paper's figures: a metric against samples, one line per
 //! method (the mean over seeds) with a band of its 95 % bootstrap confidence interval at every
-//! iteration (see [`crate::statistics`]), written as SVG and PNG with plotters.
+//! iteration (see [`crate::report::statistics`]), written as SVG and PNG with plotters.
 //!
 //! Text is set in DejaVu Sans, embedded in the binary (the `dejavu` crate) and registered with
 //! plotters' ab_glyph backend, so plots render the same on a machine without any system fonts.
@@ -14,8 +14,8 @@ use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 use thiserror::Error;
 
-use crate::metrics_log::MetricsRow;
-use crate::statistics::mean_estimate;
+use crate::report::statistics::mean_estimate;
+use crate::run::metrics_log::MetricsRow;
 
 /// The font family name the plots use.
 const FONT: &str = "sans-serif";
@@ -308,7 +308,7 @@ fn title_size(title: &str) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics_log::TimeSplit;
+    use crate::run::metrics_log::TimeSplit;
     use crate::test_dir::TestDir;
 
     fn row(method: &str, seed: u64, iteration: usize, condition: usize, cost: f64) -> MetricsRow {

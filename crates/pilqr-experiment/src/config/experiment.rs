@@ -58,11 +58,11 @@ use pilqr_mdgps::LocalMethod;
 use pilqr_trajopt::driver::TrajOptConfig;
 use serde::{Deserialize, Serialize};
 
-use crate::config_file::{ConfigError, load_toml, parse_toml};
-use crate::mdgps_settings::MdgpsSettings;
-use crate::method::{Family, Method};
+use crate::config::config_file::{ConfigError, load_toml, parse_toml};
+use crate::config::mdgps_settings::MdgpsSettings;
+use crate::config::method::{Family, Method};
 
-pub use crate::experiment_check::RunConditions;
+pub use crate::config::experiment_check::RunConditions;
 
 /// A condition named in a config: by index or by name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

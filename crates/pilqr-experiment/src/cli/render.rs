@@ -7,11 +7,11 @@ use pilqr_core::Task;
 
 use crate::cli::args::{RenderArgs, RenderFormat};
 use crate::cli::session::Session;
+use crate::config::method::Family;
 use crate::error::CliError;
-use crate::evaluation::single_rollout;
-use crate::method::Family;
-use crate::progress::OutputMode;
-use crate::runner::Job;
+use crate::run::evaluation::single_rollout;
+use crate::run::progress::OutputMode;
+use crate::run::runner::Job;
 
 /// GIF frames: every `GIF_STRIDE`-th control step.
 const GIF_STRIDE: usize = 2;

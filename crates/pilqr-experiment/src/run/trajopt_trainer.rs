@@ -13,13 +13,13 @@ use pilqr_dynamics::DynamicsFitter;
 use pilqr_mdgps::LocalMethod;
 use pilqr_trajopt::driver::{Algorithm, IterationMetrics, TrajOpt};
 
+use crate::config::experiment::Experiment;
+use crate::config::method::Method;
 use crate::error::CliError;
-use crate::evaluation::mean_rollout;
-use crate::experiment::Experiment;
-use crate::method::Method;
-use crate::metrics_log::{MetricsRow, TimeSplit};
-use crate::progress::Progress;
-use crate::runner::{Job, Trainer};
+use crate::run::evaluation::mean_rollout;
+use crate::run::metrics_log::{MetricsRow, TimeSplit};
+use crate::run::progress::Progress;
+use crate::run::runner::{Job, Trainer};
 
 /// The algorithm of the trajopt driver that implements `method` (for an MDGPS method: its
 /// local method).

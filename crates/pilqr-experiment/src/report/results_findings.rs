@@ -5,8 +5,8 @@
 
 use std::fmt::Write;
 
-use crate::statistics::{Difference, Pairing, difference};
-use crate::summary::MethodSummary;
+use crate::report::statistics::{Difference, Pairing, difference};
+use crate::report::summary::MethodSummary;
 
 /// Two methods of a row compared.
 #[derive(Debug, Clone, PartialEq)]

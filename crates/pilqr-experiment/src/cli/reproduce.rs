@@ -14,14 +14,14 @@ use crate::cli::args::{RenderFormat, ReproduceArgs};
 use crate::cli::render::render_job;
 use crate::cli::session::{Session, open_task};
 use crate::cli::train::{execute, require_torch};
+use crate::config::experiment::ExperimentFile;
+use crate::config::reproduce_plan::{PlanEntry, ReproducePlan};
 use crate::error::CliError;
-use crate::experiment::ExperimentFile;
-use crate::metrics_log::MetricsRow;
-use crate::progress::OutputMode;
-use crate::reproduce_plan::{PlanEntry, ReproducePlan};
-use crate::results_page::{Outcome, Section, results_markdown};
-use crate::runner::Job;
-use crate::summary::{Rollouts, summarise};
+use crate::report::results_page::{Outcome, Section, results_markdown};
+use crate::report::summary::{Rollouts, summarise};
+use crate::run::metrics_log::MetricsRow;
+use crate::run::progress::OutputMode;
+use crate::run::runner::Job;
 
 /// `pilqr reproduce`.
 pub fn reproduce(args: &ReproduceArgs, mode: OutputMode) -> Result<(), CliError> {

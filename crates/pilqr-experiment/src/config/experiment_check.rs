@@ -7,10 +7,10 @@ use pilqr_mdgps::LocalMethod;
 use pilqr_trajopt::init::InitConfig;
 use pilqr_trajopt::{LqrFlmConfig, Pi2Config, TrajOptError};
 
-use crate::config_file::{ConfigError, parse_toml};
-use crate::experiment::{ConditionRef, ExperimentFile};
-use crate::memory_estimate;
-use crate::method::Family;
+use crate::config::config_file::{ConfigError, parse_toml};
+use crate::config::experiment::{ConditionRef, ExperimentFile};
+use crate::config::memory_estimate;
+use crate::config::method::Family;
 
 /// The conditions of a run, as indices into the task's list.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
