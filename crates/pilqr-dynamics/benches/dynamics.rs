@@ -1,5 +1,5 @@
-//! Criterion benchmarks of the dynamics fit at the gripper-pusher size (T=100, dX=36, dU=4,
-//! N=20, buffer full) and at dX=20/dU=2 and dX=44/dU=6.
+//! Criterion benchmarks of the dynamics fit at the sizes of issue 17 (T=100, N=20, buffer
+//! full): the pusher size dX=20/dU=3 and the gripper size dX=36/dU=4.
 //!
 //! - `plain_regression`: per-step ridge regression + initial state (no prior), returning a
 //!   fresh `LinearDynamics`; `plain_regression_into`: the same into reused storage.
@@ -8,6 +8,8 @@
 //!   of the same condition (the controller moved a little), which replace the buffer; the GMM
 //!   refits warm-started from the previous one, EM to convergence, then the regression with
 //!   the prior. Only `update` is timed (not cloning the fitter before, nor dropping it after).
+//! - `prior_refit_only`: the prior's share of that: buffer the batch and refit the GMM warm,
+//!   without the per-step regression.
 //! - `gmm_e_step`: one E-step without a hint (responsibilities of all buffer points under the
 //!   fitted mixture), what the first E-step of every refit costs.
 //!
@@ -23,7 +25,7 @@ use pilqr_dynamics::{
     DynamicsConfig, DynamicsFitter, LinearDynamics, fit_linear_dynamics, fit_linear_dynamics_into,
 };
 
-const SIZES: [(usize, usize); 3] = [(20, 2), (36, 4), (44, 6)];
+const SIZES: [(usize, usize); 2] = [(20, 3), (36, 4)];
 
 fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("plain_regression");
@@ -76,6 +78,31 @@ fn benches(c: &mut Criterion) {
                     |mut f| {
                         let d = f.update(b, 2).unwrap();
                         (f, d)
+                    },
+                    BatchSize::LargeInput,
+                )
+            },
+        );
+    }
+    g.finish();
+
+    // The prior's part alone: buffer the batch and refit the GMM warm (no regression).
+    let mut g = c.benchmark_group("prior_refit_only");
+    g.sample_size(20).measurement_time(Duration::from_secs(8));
+    for (dx, du) in SIZES {
+        let (a, b) = common::iterative_batches(dx, du, 100, 20);
+        let mut fitter = DynamicsFitter::new(DynamicsConfig::default(), dx, du).unwrap();
+        fitter.update(&a, 1).unwrap();
+        let prior = fitter.prior().unwrap().clone();
+        g.bench_with_input(
+            BenchmarkId::from_parameter(format!("dx{dx}_du{du}")),
+            &(prior, b),
+            |bch, (prior, b)| {
+                bch.iter_batched(
+                    || prior.clone(),
+                    |mut p| {
+                        let r = p.update(b, 2).unwrap();
+                        (p, r)
                     },
                     BatchSize::LargeInput,
                 )
