@@ -18,6 +18,8 @@
 //! - [`pilqr`] — **PILQR** (the paper's Algorithm 1): approximated costs by re-simulating each
 //!   sample's noise through the model, residuals, the LQR stage, then PI2 on the residual
 //!   costs-to-go over the reparameterised LQR actions; the `res_percent` / `const` step rules.
+//! - [`covariance_floor`] — the floor on the exploration covariance, relative to the initial
+//!   controller's (scale-free: it does not depend on the cost's units).
 //! - [`init`] — the initial controllers `init_pd` and `init_lqr`.
 //! - [`step_size`] — KL steps and step-multiplier bounds as scalars, per-step arrays, ramps or
 //!   per-iteration schedules.
@@ -80,6 +82,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod covariance_floor;
 pub mod driver;
 mod error;
 pub mod init;

@@ -62,6 +62,14 @@ pub struct TrajOptConfig {
     pub pi2: Pi2Config,
     /// Initial controller.
     pub init: InitConfig,
+    /// Floor on the exploration after every LQR-FLM or PILQR update (PI2 alone is unchanged), as a fraction `f` of the initial
+    /// controller's covariance: each `Σ_t` is raised to `Σ_t ⪰ f·Σ⁰_t` (in the coordinates
+    /// whitened by `Σ⁰_t`, eigenvalues below `f` become `f`; see
+    /// [`crate::covariance_floor`]). Without it (`0`, or `ω = 0` and no floor) the covariance
+    /// shrinks at every KL step and long runs get worse once the samples stop exploring.
+    /// Independent of the cost's units. Default 0.01 (a standard deviation of at least 10 % of
+    /// the initial one); must be in `[0, 1]`.
+    pub min_cov_fraction: f64,
 }
 
 impl Default for TrajOptConfig {
@@ -87,6 +95,7 @@ impl Default for TrajOptConfig {
             lqr: LqrFlmConfig::default(),
             pi2: Pi2Config::default(),
             init: InitConfig::default(),
+            min_cov_fraction: 0.01,
         }
     }
 }
@@ -113,6 +122,12 @@ impl TrajOptConfig {
             return Err(TrajOptError::Config {
                 field: "init_step_mult",
                 reason: "must be finite and > 0".into(),
+            });
+        }
+        if !(0.0..=1.0).contains(&self.min_cov_fraction) {
+            return Err(TrajOptError::Config {
+                field: "min_cov_fraction",
+                reason: format!("{} is not in [0, 1]", self.min_cov_fraction),
             });
         }
         self.lqr.validate()?;

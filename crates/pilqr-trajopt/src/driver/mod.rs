@@ -26,6 +26,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::covariance_floor::floor_covariance;
 use crate::error::TrajOptError;
 use crate::init::{InitConfig, init_lqr, init_pd};
 use crate::lqr_flm::LqrFlm;
@@ -151,6 +152,7 @@ impl<M: DynamicsModel> TrajOpt<M> {
             })?;
             states.push(ConditionState {
                 condition,
+                initial_cov: policy.cov().clone(),
                 policy,
                 model: make_model(condition),
                 step_mult: vec![config.init_step_mult; dims.horizon],
@@ -396,6 +398,13 @@ fn step_condition<M: DynamicsModel>(
             res.lqr
         }
     };
+    let (policy, _) = floor_covariance(
+        state.policy.clone(),
+        &state.initial_cov,
+        config.min_cov_fraction,
+    )
+    .map_err(update_err)?;
+    state.policy = policy;
     metrics.times.update = clock.elapsed().as_secs_f64();
     metrics.kl_total = Some(lqr_res.kl_total);
     metrics.kl = Some(Summary::of(&lqr_res.kl));

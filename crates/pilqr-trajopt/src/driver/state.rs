@@ -2,6 +2,7 @@
 
 use pilqr_core::{LinearGaussianPolicy, SampleBatch};
 use pilqr_dynamics::{DynamicsError, DynamicsFitter, LinearDynamics};
+use pilqr_linalg::MatStack;
 use serde::{Deserialize, Serialize};
 
 use crate::lqr_flm::LqrFlm;
@@ -39,6 +40,9 @@ pub struct ConditionState<M> {
     pub eta: Vec<f64>,
     /// Iterations completed.
     pub iterations: usize,
+    /// The initial controller's covariances `Σ⁰ [T, dU, dU]`, the reference of the
+    /// covariance floor.
+    pub initial_cov: MatStack,
     /// Solver buffers (rebuilt on demand; not part of the state).
     #[serde(skip)]
     pub(crate) solver: Option<LqrFlm>,

@@ -13,7 +13,7 @@ mod backward;
 mod estimate_cost;
 mod eta;
 mod forward;
-mod jacobi;
+pub(crate) mod jacobi;
 mod kernels;
 mod relative_model;
 mod solver;
