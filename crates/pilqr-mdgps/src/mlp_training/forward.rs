@@ -99,3 +99,32 @@ pub(crate) fn loss(ws: &mut Workspace, gradient: bool) -> f64 {
     }
     total / two_b
 }
+
+/// Rows evaluated together by [`forward_rows`] (buffers stay in the first-level cache).
+const CHUNK: usize = 64;
+
+/// `μ_θ` of `input` (`rows · dO` normalised values, row after row) into `out`
+/// (`rows · dU`), through the fixed-order products: the same bits on every CPU, and the same
+/// as the training forward pass of those rows.
+pub(crate) fn forward_rows(
+    weights: &crate::mlp_weights::MlpWeights,
+    input: &[f64],
+    out: &mut [f64],
+) -> Result<(), crate::error::MdgpsError> {
+    let kernel = super::matmul::KernelPath::Auto.resolve()?;
+    let (d_o, d_u) = (weights.input_dim(), weights.output_dim());
+    let rows = input.len() / d_o;
+    let params = TrainingParams::from_weights(weights);
+    let mut ws = Workspace::new(&params, CHUNK.min(rows.max(1)), d_o, d_u);
+    let last = params.layers.len() - 1;
+    let mut start = 0;
+    while start < rows {
+        let len = ws.capacity.min(rows - start);
+        ws.input[..len * d_o].copy_from_slice(&input[start * d_o..(start + len) * d_o]);
+        ws.rows = len;
+        forward(kernel, &params, &mut ws);
+        out[start * d_u..(start + len) * d_u].copy_from_slice(&ws.pre[last][..len * d_u]);
+        start += len;
+    }
+    Ok(())
+}
