@@ -94,6 +94,8 @@ mod global_policy;
 mod local_method;
 mod mdgps;
 mod metrics;
+mod minibatch_order;
+mod mlp_training;
 mod mlp_weights;
 mod nn_policy;
 mod normalization;
@@ -119,12 +121,13 @@ pub use global_policy::{GlobalPolicy, MeanAction};
 pub use local_method::LocalMethod;
 pub use mdgps::{Mdgps, MdgpsCondition};
 pub use metrics::{ConditionMetrics, ConditionTimes, MdgpsMetrics};
+pub use mlp_training::matmul::KernelPath;
 pub use mlp_weights::{DenseLayer, MlpWeights};
 pub use nn_policy::{NnPolicy, NnPolicyParts};
 pub use normalization::{MIN_STD, ObsNormalization};
 pub use pi2_reference::{MAX_LOG_RATIO, ReferencePi2, pi2_against_reference, weighted_temperature};
 pub use policy_prior::{FIRST_STEP_RIDGE, PolicyPriorConfig, PolicyPriorGmm, PolicySampleMode};
-pub use s_step::{SStepConfig, SStepReport, s_step};
+pub use s_step::{SStepBackend, SStepConfig, SStepReport, s_step};
 pub use sampling::{SamplingPolicy, linear_gaussian_log_density};
 pub use step_adjust::{
     CurrentCosts, MAX_FACTOR, MIN_FACTOR, MIN_IMPROVEMENT_GAP, MdgpsStepRule, PreviousCosts,

@@ -197,6 +197,28 @@ impl GlobalPolicy for NnPolicy {
         Ok(())
     }
 
+    /// Every row through the batched fixed-order forward pass (much faster than row by row;
+    /// agrees with [`GlobalPolicy::mean_action`] up to rounding, as it orders its sums
+    /// differently).
+    fn mean_actions(&self, obs: &[f64]) -> Result<Vec<f64>, MdgpsError> {
+        let (d_o, d_u) = (self.obs_dim(), self.action_dim());
+        if !obs.len().is_multiple_of(d_o) {
+            return Err(MdgpsError::Dimension {
+                what: "observation rows".into(),
+                expected: d_o,
+                got: obs.len(),
+            });
+        }
+        let rows = obs.len() / d_o;
+        let mut input = vec![0.0; obs.len()];
+        for (o, i) in obs.chunks_exact(d_o).zip(input.chunks_exact_mut(d_o)) {
+            self.normalize_into(o, i);
+        }
+        let mut out = vec![0.0; rows * d_u];
+        crate::mlp_training::forward::forward_rows(&self.weights, &input, &mut out)?;
+        Ok(out)
+    }
+
     fn variance(&self) -> &[f64] {
         &self.variance
     }
@@ -245,6 +267,25 @@ mod tests {
 
     fn policy() -> NnPolicy {
         NnPolicy::new(&MlpConfig::default(), 3, 2, 0.5, RunSeed::new(11)).unwrap()
+    }
+
+    #[test]
+    fn batched_mean_actions_agree_with_row_by_row_ones() {
+        let mut p = policy();
+        p.set_normalization(ObsNormalization::fit(&[0.0, 1.0, 2.0, 1.0, 3.0, 5.0], 3).unwrap())
+            .unwrap();
+        // 150 rows: two full chunks of 64 and a partial one.
+        let obs: Vec<f64> = (0..150 * 3).map(|i| ((i as f64) * 0.37).sin()).collect();
+        let batched = p.mean_actions(&obs).unwrap();
+        assert_eq!(batched.len(), 300);
+        for (o, b) in obs.chunks_exact(3).zip(batched.chunks_exact(2)) {
+            let mut u = [0.0; 2];
+            p.mean_action(o, &mut u).unwrap();
+            for (x, y) in u.iter().zip(b) {
+                assert!((x - y).abs() <= 1e-13 * (1.0 + x.abs()), "{x} vs {y}");
+            }
+        }
+        assert!(p.mean_actions(&obs[..4]).is_err());
     }
 
     #[test]

@@ -7,21 +7,41 @@
 //! with `μ_loc = K_t x + k_t` and `Σ_loc` from the new local controllers, `ô` the normalised
 //! observation, `w` the normalised per-row weight (see [`crate::normalize_weights`]), plus
 //! weight decay; then sets `Σ_π = diag(1 / diag(mean local precision))` (DESIGN.md §4.6).
+//!
+//! Two backends run this same algorithm ([`SStepBackend`]): the default native one (plain
+//! Rust, fixed summation orders, the same bits on every x86-64 CPU) and the libtorch one it is
+//! tested against (autograd and tch's `nn::Adam`, kept as the reference).
 
 use std::time::Instant;
 
 use pilqr_core::{Policy, RunSeed};
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use tch::nn::{Adam, OptimizerConfig};
 use tch::{Kind, Tensor};
 
 use crate::error::{MdgpsError, torch};
 use crate::global_policy::GlobalPolicy;
+use crate::minibatch_order::MinibatchOrder;
+use crate::mlp_training::matmul::KernelPath;
+use crate::mlp_training::trainer::{TrainSettings, Trained, train};
+use crate::mlp_training::workspace::TrainingRows;
 use crate::nn_policy::NnPolicy;
 use crate::normalization::ObsNormalization;
 use crate::supervision::{SStepCondition, Supervision};
 use crate::torch_mlp::TorchMlp;
+
+/// Which implementation trains the network in the S-step. Both run the same algorithm (the
+/// same minibatches, loss, Adam and weight decay) and agree up to rounding; only the native
+/// one is the same bits on every CPU independently of libtorch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum SStepBackend {
+    /// Plain Rust with fixed-order matrix products (fast at the paper's sizes).
+    #[default]
+    Native,
+    /// libtorch autograd and tch's `nn::Adam` (the reference the native one is tested against).
+    Torch,
+}
 
 /// Optimiser settings of the S-step.
 ///
@@ -48,6 +68,10 @@ pub struct SStepConfig {
     /// result bits change (measured: 2 threads give different weights from 1), so the field
     /// exists for configuration compatibility only.
     pub torch_threads: usize,
+    /// Which implementation trains the network.
+    pub backend: SStepBackend,
+    /// The native backend's matrix-product code path (every choice gives the same bits).
+    pub kernels: KernelPath,
 }
 
 impl Default for SStepConfig {
@@ -58,6 +82,8 @@ impl Default for SStepConfig {
             learning_rate: 1e-3,
             weight_decay: 5e-3,
             torch_threads: 1,
+            backend: SStepBackend::Native,
+            kernels: KernelPath::Auto,
         }
     }
 }
@@ -110,6 +136,10 @@ pub struct SStepReport {
     pub variance: Vec<f64>,
     /// Wall-clock time of the S-step in seconds (not part of any result).
     pub seconds: f64,
+    /// The minibatch loss (before its update) at the last minibatch of every epoch and at
+    /// the last iteration: the loss trajectory.
+    #[serde(default)]
+    pub epoch_losses: Vec<f64>,
 }
 
 /// The supervision rows as libtorch tensors, built once per S-step.
@@ -186,19 +216,6 @@ impl RowTensors {
     }
 }
 
-/// A uniformly random permutation of `0..n` (Fisher–Yates) as an index tensor.
-fn permutation(n: usize, rng: &mut impl Rng) -> Result<Tensor, MdgpsError> {
-    let mut idx: Vec<i64> = (0..n as i64).collect();
-    for i in (1..n).rev() {
-        let j = rng.random_range(0..=i);
-        idx.swap(i, j);
-    }
-    torch(
-        "building a minibatch permutation",
-        Tensor::f_from_slice(&idx),
-    )
-}
-
 /// Run one S-step on `policy`: regress `μ_θ` onto the local controllers of `conditions`,
 /// then update `Σ_π`.
 ///
@@ -216,7 +233,6 @@ pub fn s_step(
     iteration: usize,
 ) -> Result<SStepReport, MdgpsError> {
     let started = Instant::now();
-    crate::pin_cpu_numerics()?;
     config.validate()?;
     let (d_o, d_u) = (policy.obs_dim(), policy.action_dim());
     let sup = Supervision::assemble(conditions, d_o, d_u)?;
@@ -228,47 +244,50 @@ pub fn s_step(
     if let Some(n) = policy.normalization() {
         n.apply_rows(&mut obs);
     }
-    tch::set_num_threads(config.torch_threads as i32);
-    let net = TorchMlp::from_weights(policy.weights())?;
-    let data = RowTensors::new(&sup, &obs, d_o, d_u)?;
-    let initial_loss = data.loss_value(&net)?;
-    let mut opt = torch(
-        "building the Adam optimiser",
-        Adam {
-            wd: config.weight_decay,
-            ..Adam::default()
-        }
-        .build(net.var_store(), config.learning_rate),
-    )?;
     let batch = config.batch_size.min(sup.rows);
-    let per_epoch = sup.rows / batch;
-    let mut rng = seed.rng("mdgps-s-step", &[iteration as u64]);
-    let mut shuffled = data.permuted(&permutation(sup.rows, &mut rng)?)?;
-    for it in 0..config.iterations {
-        let j = it % per_epoch;
-        if j == 0 && it > 0 {
-            shuffled = data.permuted(&permutation(sup.rows, &mut rng)?)?;
+    let mut order = MinibatchOrder::new(
+        sup.rows,
+        batch,
+        seed.rng("mdgps-s-step", &[iteration as u64]),
+    );
+    let settings = TrainSettings {
+        iterations: config.iterations,
+        batch,
+        learning_rate: config.learning_rate,
+        weight_decay: config.weight_decay,
+    };
+    let trained = match config.backend {
+        SStepBackend::Native => {
+            let rows = TrainingRows {
+                rows: sup.rows,
+                d_o,
+                d_u,
+                obs: &obs,
+                mean: &sup.mean,
+                precision: &sup.precision,
+            };
+            train(
+                config.kernels.resolve()?,
+                policy.weights(),
+                &rows,
+                settings,
+                &mut order,
+            )?
         }
-        let loss = shuffled.slice(j * batch, batch)?.loss(&net)?;
-        if j + 1 == per_epoch || it + 1 == config.iterations {
-            let l = torch("reading the S-step loss", loss.f_double_value(&[]))?;
-            if !l.is_finite() {
-                return Err(MdgpsError::Diverged {
-                    iteration: it,
-                    loss: l,
-                });
-            }
-        }
-        opt.backward_step(&loss);
-    }
-    let final_loss = data.loss_value(&net)?;
-    if !final_loss.is_finite() {
+        SStepBackend::Torch => train_torch(policy.weights(), &sup, &obs, settings, &mut order)?,
+    };
+    if !trained.final_loss.is_finite() {
         return Err(MdgpsError::Diverged {
             iteration: config.iterations,
-            loss: final_loss,
+            loss: trained.final_loss,
         });
     }
-    policy.set_weights(net.weights()?)?;
+    let (initial_loss, final_loss, epoch_losses) = (
+        trained.initial_loss,
+        trained.final_loss,
+        trained.epoch_losses,
+    );
+    policy.set_weights(trained.weights)?;
     let variance: Vec<f64> = sup.mean_precision_diag.iter().map(|p| 1.0 / p).collect();
     policy.set_variance(variance.clone())?;
     Ok(SStepReport {
@@ -280,5 +299,68 @@ pub fn s_step(
         final_loss,
         variance,
         seconds: started.elapsed().as_secs_f64(),
+        epoch_losses,
+    })
+}
+
+/// The reference backend: libtorch autograd and tch's `nn::Adam` on the same minibatches
+/// (libtorch single-threaded, its CPU numerics pinned).
+fn train_torch(
+    weights: &crate::mlp_weights::MlpWeights,
+    sup: &Supervision,
+    obs: &[f64],
+    settings: TrainSettings,
+    order: &mut MinibatchOrder,
+) -> Result<Trained, MdgpsError> {
+    crate::pin_cpu_numerics()?;
+    tch::set_num_threads(1);
+    let (d_o, d_u) = (weights.input_dim(), weights.output_dim());
+    let net = TorchMlp::from_weights(weights)?;
+    let data = RowTensors::new(sup, obs, d_o, d_u)?;
+    let initial_loss = data.loss_value(&net)?;
+    let mut opt = torch(
+        "building the Adam optimiser",
+        Adam {
+            wd: settings.weight_decay,
+            ..Adam::default()
+        }
+        .build(net.var_store(), settings.learning_rate),
+    )?;
+    let batch = settings.batch;
+    let per_epoch = sup.rows / batch;
+    let mut epoch_losses = Vec::new();
+    let mut shuffled = None;
+    for it in 0..settings.iterations {
+        let j = it % per_epoch;
+        let (_, epoch_end) = order.minibatch(it);
+        if j == 0 {
+            let idx: Vec<i64> = order.permutation().iter().map(|&i| i as i64).collect();
+            let index = torch(
+                "building a minibatch permutation",
+                Tensor::f_from_slice(&idx),
+            )?;
+            shuffled = Some(data.permuted(&index)?);
+        }
+        // Set at j == 0, which the first iteration is.
+        let rows = shuffled.as_ref().expect("permutation drawn at iteration 0");
+        let loss = rows.slice(j * batch, batch)?.loss(&net)?;
+        if epoch_end || it + 1 == settings.iterations {
+            let l = torch("reading the S-step loss", loss.f_double_value(&[]))?;
+            if !l.is_finite() {
+                return Err(MdgpsError::Diverged {
+                    iteration: it,
+                    loss: l,
+                });
+            }
+            epoch_losses.push(l);
+        }
+        opt.backward_step(&loss);
+    }
+    let final_loss = data.loss_value(&net)?;
+    Ok(Trained {
+        weights: net.weights()?,
+        initial_loss,
+        final_loss,
+        epoch_losses,
     })
 }

@@ -13,7 +13,7 @@ use std::process::Command;
 use common::{Problem, conditions, controller, rollouts};
 use pilqr_core::RunSeed;
 use pilqr_mdgps::tch::{Kind, Tensor};
-use pilqr_mdgps::{MlpConfig, NnPolicy, SStepConfig, TorchMlp, s_step};
+use pilqr_mdgps::{KernelPath, MlpConfig, NnPolicy, SStepBackend, SStepConfig, TorchMlp, s_step};
 
 const CHILD_ROLE: &str = "PILQR_CPU_PATH_CHILD";
 const RESULT_TAG: &str = "CPU-PATH-RESULT";
@@ -30,9 +30,10 @@ fn hash_bits(values: impl IntoIterator<Item = f64>) -> u64 {
     h
 }
 
-/// Three consecutive small S-steps (the loss trajectory is their initial and final losses)
-/// and a forward pass of the trained network on every training observation.
-fn s_step_hashes() -> String {
+/// Three consecutive small S-steps with `backend` and `kernels` (the loss trajectory is their
+/// initial, epoch and final losses) and a forward pass of the trained network on every
+/// training observation.
+fn s_step_hashes(backend: SStepBackend, kernels: KernelPath) -> String {
     let p = Problem {
         horizon: 30,
         dx: 7,
@@ -45,13 +46,17 @@ fn s_step_hashes() -> String {
     let data = conditions(&batches, &local);
     let config = SStepConfig {
         iterations: 150,
+        backend,
+        kernels,
         ..SStepConfig::default()
     };
     let mut policy = NnPolicy::new(&MlpConfig::default(), p.dx, p.du, 0.1, seed).unwrap();
     let mut losses = Vec::new();
     for iteration in 0..3 {
         let r = s_step(&mut policy, &data, &config, seed, iteration).unwrap();
-        losses.extend([r.initial_loss, r.final_loss]);
+        losses.push(r.initial_loss);
+        losses.extend(&r.epoch_losses);
+        losses.push(r.final_loss);
     }
     let weights = policy.weights();
     let all = weights
@@ -66,7 +71,7 @@ fn s_step_hashes() -> String {
         hash_bits(all),
         hash_bits(losses.iter().copied()),
         hash_bits(out),
-        losses[5]
+        losses[losses.len() - 1]
     )
 }
 
@@ -100,7 +105,10 @@ fn cpu_path_child() {
         return;
     };
     let result = match role.as_str() {
-        "s-step" => s_step_hashes(),
+        "s-step" => s_step_hashes(SStepBackend::Native, KernelPath::Auto),
+        "s-step-portable" => s_step_hashes(SStepBackend::Native, KernelPath::Portable),
+        "s-step-avx2" => s_step_hashes(SStepBackend::Native, KernelPath::Avx2Fma),
+        "s-step-torch" => s_step_hashes(SStepBackend::Torch, KernelPath::Auto),
         "probe-pinned" => raw_probe(true),
         "probe-unpinned" => raw_probe(false),
         other => panic!("unknown child role {other}"),
@@ -168,19 +176,35 @@ fn forced_paths() -> Vec<Vec<(&'static str, Option<&'static str>)>> {
     paths
 }
 
+/// The default (native) S-step under every forced libtorch path and with each of its own
+/// kernel paths forced, and the libtorch reference S-step under every forced path (each
+/// backend against itself: the two agree only up to rounding).
 #[test]
 fn s_step_and_forward_pass_are_the_same_bits_on_every_forced_cpu_path() {
-    let reference = run_child("s-step", &[]);
     let mut differing = Vec::new();
-    for env in forced_paths() {
-        let got = run_child("s-step", &env);
-        if got != reference {
-            differing.push(format!("{env:?}: {got}"));
+    for role in ["s-step", "s-step-torch"] {
+        let reference = run_child(role, &[]);
+        for env in forced_paths() {
+            let got = run_child(role, &env);
+            if got != reference {
+                differing.push(format!("{role} {env:?}: {got} (reference {reference})"));
+            }
+        }
+    }
+    let native = run_child("s-step", &[]);
+    let mut kernel_roles = vec!["s-step-portable"];
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        kernel_roles.push("s-step-avx2");
+    }
+    for role in kernel_roles {
+        let got = run_child(role, &[]);
+        if got != native {
+            differing.push(format!("{role}: {got} (native {native})"));
         }
     }
     assert!(
         differing.is_empty(),
-        "reference (no variable set): {reference}\ndiffering paths:\n{}",
+        "differing paths:\n{}",
         differing.join("\n")
     );
 }

@@ -6,7 +6,8 @@ mod common;
 use common::{Problem, conditions, controller, rollouts};
 use pilqr_core::{LinearGaussianPolicy, RunSeed, SampleBatch};
 use pilqr_mdgps::{
-    GlobalPolicy, MdgpsError, MlpConfig, NnPolicy, SStepCondition, SStepConfig, s_step,
+    GlobalPolicy, KernelPath, MdgpsError, MlpConfig, NnPolicy, SStepBackend, SStepCondition,
+    SStepConfig, s_step,
 };
 
 /// Mean over every (sample, step) of `|μ_θ(x) − (K x + k)|` (Euclidean norm).
@@ -222,4 +223,142 @@ fn s_step_speed_at_reacher_size() {
         report.final_loss
     );
     assert!(report.final_loss < report.initial_loss);
+}
+
+/// A small problem (300 rows: 12 minibatches of 25 per epoch) for backend comparisons.
+fn comparison_data(seed: RunSeed) -> (Problem, LinearGaussianPolicy, Vec<SampleBatch>) {
+    let p = Problem {
+        horizon: 30,
+        dx: 7,
+        du: 2,
+        samples: 5,
+    };
+    let local = controller(p, 0.2, seed);
+    let batches = (0..2).map(|m| rollouts(p, &local, seed, m)).collect();
+    (p, local, batches)
+}
+
+/// The native S-step runs the reference (libtorch) algorithm: the same minibatches, loss,
+/// Adam and weight decay, so the loss trajectory and the weights agree up to rounding.
+///
+/// Tolerance: both compute every quantity in f64 but order their sums differently
+/// (libtorch's kernels vs the fixed fused chains), so each gradient differs from the other by
+/// a few ulps. Adam divides the first moment by the root of the second, so a relative
+/// gradient error becomes about the same relative error of one update, and an update is at
+/// most about the learning rate (1e-3): the weights drift apart by a few ulps per step, a
+/// random walk over 200 steps, i.e. ~1e-14 relative (measured: 8e-15 on the losses, 1e-14 on
+/// weights of size 0.4). 1e-9 is far above that and far below any algorithmic difference
+/// (a different minibatch, Adam constant or weight decay changes the weights by ≥1e-4).
+#[test]
+fn native_s_step_matches_the_libtorch_reference_up_to_rounding() {
+    let seed = RunSeed::new(31);
+    let (p, local, batches) = comparison_data(seed);
+    let data = conditions(&batches, &local);
+    let run = |backend| {
+        let config = SStepConfig {
+            iterations: 200,
+            backend,
+            ..SStepConfig::default()
+        };
+        let mut pol = NnPolicy::new(&MlpConfig::default(), p.dx, p.du, 1.0, seed).unwrap();
+        let r = s_step(&mut pol, &data, &config, seed, 0).unwrap();
+        (pol, r)
+    };
+    let (native, rn) = run(SStepBackend::Native);
+    let (reference, rt) = run(SStepBackend::Torch);
+    assert_eq!(rn.epoch_losses.len(), 200 / 12 + 1);
+    assert_eq!(rn.epoch_losses.len(), rt.epoch_losses.len());
+    let rel = |a: f64, b: f64| (a - b).abs() / b.abs().max(1e-300);
+    let mut worst_loss =
+        rel(rn.initial_loss, rt.initial_loss).max(rel(rn.final_loss, rt.final_loss));
+    for (a, b) in rn.epoch_losses.iter().zip(&rt.epoch_losses) {
+        worst_loss = worst_loss.max(rel(*a, *b));
+    }
+    let (mut worst_w, mut scale) = (0.0f64, 0.0f64);
+    for (a, b) in native
+        .weights()
+        .layers
+        .iter()
+        .zip(&reference.weights().layers)
+    {
+        for (x, y) in a
+            .weight
+            .iter()
+            .chain(&a.bias)
+            .zip(b.weight.iter().chain(&b.bias))
+        {
+            worst_w = worst_w.max((x - y).abs());
+            scale = scale.max(y.abs());
+        }
+    }
+    println!(
+        "losses {:e} -> {:e}; worst relative loss difference {worst_loss:e}, worst weight \
+         difference {worst_w:e} (largest weight {scale:e})",
+        rt.initial_loss, rt.final_loss
+    );
+    assert!(
+        rt.final_loss < 0.5 * rt.initial_loss,
+        "the reference trains"
+    );
+    assert!(worst_loss < 1e-9, "{worst_loss:e}");
+    assert!(worst_w < 1e-9 * scale, "{worst_w:e} vs scale {scale:e}");
+    assert_eq!(native.variance(), reference.variance());
+}
+
+/// Every native kernel path gives the same bits (the vector path only where the CPU has it).
+#[test]
+fn native_kernel_paths_give_identical_weights() {
+    let seed = RunSeed::new(32);
+    let (p, local, batches) = comparison_data(seed);
+    let data = conditions(&batches, &local);
+    let run = |kernels| {
+        let config = SStepConfig {
+            iterations: 60,
+            kernels,
+            ..SStepConfig::default()
+        };
+        let mut pol = NnPolicy::new(&MlpConfig::default(), p.dx, p.du, 1.0, seed).unwrap();
+        s_step(&mut pol, &data, &config, seed, 0).map(|r| (pol, r.epoch_losses))
+    };
+    let portable = run(KernelPath::Portable).unwrap();
+    let auto = run(KernelPath::Auto).unwrap();
+    assert!(portable == auto, "portable and automatic paths differ");
+    match run(KernelPath::Avx2Fma) {
+        Ok(vector) => assert!(vector == portable, "AVX2 + FMA and portable paths differ"),
+        Err(e) => assert!(
+            matches!(
+                e,
+                MdgpsError::InvalidConfig {
+                    field: "kernels",
+                    ..
+                }
+            ),
+            "{e}"
+        ),
+    }
+}
+
+/// Training on the calling thread only: two S-steps run at once on two threads give the bits
+/// of one run alone.
+#[test]
+fn concurrent_s_steps_give_the_bits_of_a_lone_one() {
+    let seed = RunSeed::new(33);
+    let (p, local, batches) = comparison_data(seed);
+    let data = conditions(&batches, &local);
+    let config = SStepConfig {
+        iterations: 40,
+        ..SStepConfig::default()
+    };
+    let run = || {
+        let mut pol = NnPolicy::new(&MlpConfig::default(), p.dx, p.du, 1.0, seed).unwrap();
+        s_step(&mut pol, &data, &config, seed, 0).unwrap();
+        pol
+    };
+    let alone = run();
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(run);
+        let b = s.spawn(run);
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    assert!(a == alone && b == alone);
 }
