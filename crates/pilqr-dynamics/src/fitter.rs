@@ -234,8 +234,11 @@ impl DynamicsFitter {
 
     /// As [`DynamicsFitter::update`], writing the result into `out`, whose storage is reused
     /// when its shapes match the batch (otherwise it is reallocated). A warm call (same shapes
-    /// as the last one, the prior's buffer full) allocates nothing. The result is
-    /// bit-identical to [`DynamicsFitter::update`]'s.
+    /// as the last one, the prior's buffer full, EM warm-started) allocates nothing; what
+    /// still allocates is a fresh GMM initialisation (the first fit, or a change of the
+    /// component count) and a batch of more than `max_samples` trajectories, whose points are
+    /// evaluated apart from the buffer's. The result is bit-identical to
+    /// [`DynamicsFitter::update`]'s.
     ///
     /// On error the fitter's state is unchanged and `out` holds unspecified (finite or not)
     /// values of the right shape.

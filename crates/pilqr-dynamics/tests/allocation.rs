@@ -112,3 +112,23 @@ fn warm_update_into_allocates_nothing_at_pusher_size() {
 fn warm_update_into_allocates_nothing_at_gripper_size() {
     warm_update_into_allocates_nothing(36, 4);
 }
+
+#[test]
+fn warm_update_into_without_prior_allocates_nothing() {
+    // N = 20 ≤ dX + dU = 23: the regression takes its sample-space path.
+    let (dx, du) = (20, 3);
+    let (a, b) = common::iterative_batches(dx, du, 100, 20);
+    let config = DynamicsConfig {
+        prior: None,
+        ..DynamicsConfig::default()
+    };
+    let mut fitter = DynamicsFitter::new(config, dx, du).unwrap();
+    let mut twin = fitter.clone();
+    let mut out = LinearDynamics::zeros(100, dx, du);
+    fitter.update_into(&a, 1, &mut out).unwrap();
+    let (count, r) = allocations_of(|| fitter.update_into(&b, 2, &mut out));
+    r.unwrap();
+    assert_eq!(count, 0);
+    twin.update(&a, 1).unwrap();
+    assert_eq!(bits(&out), bits(&twin.update(&b, 2).unwrap()));
+}
