@@ -8,6 +8,8 @@
 //!   of the same condition (the controller moved a little), which replace the buffer; the GMM
 //!   refits warm-started from the previous one, EM to convergence, then the regression with
 //!   the prior. Only `update` is timed (not cloning the fitter before, nor dropping it after).
+//! - `prior_update_into`: a warm update into a reused result (`update_into`, which allocates
+//!   nothing): the fitter has seen both batches and refits to the first again.
 //! - `prior_refit_only`: the prior's share of that: buffer the batch and refit the GMM warm,
 //!   without the per-step regression.
 //! - `gmm_e_step`: one E-step without a hint (responsibilities of all buffer points under the
@@ -78,6 +80,33 @@ fn benches(c: &mut Criterion) {
                     |mut f| {
                         let d = f.update(b, 2).unwrap();
                         (f, d)
+                    },
+                    BatchSize::LargeInput,
+                )
+            },
+        );
+    }
+    g.finish();
+
+    // A warm update into a reused result (`update_into`: no allocation). The fitter has seen
+    // both batches (so every slot of its ring and every workspace exists) and refits to the
+    // first one again.
+    let mut g = c.benchmark_group("prior_update_into");
+    g.sample_size(20).measurement_time(Duration::from_secs(8));
+    for (dx, du) in SIZES {
+        let (a, b) = common::iterative_batches(dx, du, 100, 20);
+        let mut fitter = DynamicsFitter::new(DynamicsConfig::default(), dx, du).unwrap();
+        fitter.update(&a, 1).unwrap();
+        fitter.update(&b, 2).unwrap();
+        g.bench_with_input(
+            BenchmarkId::from_parameter(format!("dx{dx}_du{du}")),
+            &(fitter, a),
+            |bch, (fitter, b)| {
+                bch.iter_batched(
+                    || (fitter.clone(), LinearDynamics::zeros(100, dx, du)),
+                    |(mut f, mut out)| {
+                        f.update_into(b, 3, &mut out).unwrap();
+                        (f, out)
                     },
                     BatchSize::LargeInput,
                 )

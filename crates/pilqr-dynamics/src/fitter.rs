@@ -2,16 +2,16 @@
 
 use faer::Mat;
 use pilqr_core::SampleBatch;
-use pilqr_linalg::MatStack;
 use serde::{Deserialize, Serialize};
 
 use crate::config::DynamicsConfig;
 use crate::dynamics_prior::DynamicsPrior;
 use crate::error::DynamicsError;
 use crate::gmm::{EmReport, EmStart, Gmm};
-use crate::initial_state::fit_initial_state;
+use crate::initial_state::fit_initial_state_into;
 use crate::linear_dynamics::LinearDynamics;
-use crate::regression::{StepPriors, fit_linear_dynamics_into, fit_transitions, step_points};
+use crate::niw_prior::NiwPrior;
+use crate::regression::{StepPriors, TransitionWork, fit_transitions, step_points};
 
 /// Fits time-varying linear-Gaussian dynamics to each new batch of samples of one condition,
 /// keeping the GMM prior's trajectory buffer and mixture across iterations.
@@ -35,6 +35,13 @@ use crate::regression::{StepPriors, fit_linear_dynamics_into, fit_transitions, s
 /// The fitter serialises with its buffer and mixture, so a restored checkpoint continues
 /// exactly.
 ///
+/// **Storage.** The fitter keeps every buffer an update needs (the prior's trajectory slots
+/// and point matrix, EM's iterates and responsibilities, the per-step regression's
+/// workspaces) and reuses them, so a warm [`DynamicsFitter::update_into`] — same shapes as
+/// the previous call, the buffer full — allocates nothing. These workspaces are not part of
+/// the fitter's value: equality and serialisation ignore them, and results never depend on
+/// what they held before.
+///
 /// ```
 /// use pilqr_core::{SampleBatch, SampleDims, Trajectory};
 /// use pilqr_dynamics::{DynamicsConfig, DynamicsFitter};
@@ -57,7 +64,7 @@ use crate::regression::{StepPriors, fit_linear_dynamics_into, fit_transitions, s
 /// assert!((dynamics.fm.at(0)[(0, 1)] - 0.1).abs() < 0.05);
 /// assert!(fitter.last_em_report().is_some());
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(try_from = "RawFitter", into = "RawFitter")]
 pub struct DynamicsFitter {
     config: DynamicsConfig,
@@ -65,6 +72,48 @@ pub struct DynamicsFitter {
     du: usize,
     prior: Option<DynamicsPrior>,
     last_report: Option<EmReport>,
+    /// Storage reused from one update to the next.
+    work: FitterWork,
+}
+
+impl PartialEq for DynamicsFitter {
+    fn eq(&self, other: &Self) -> bool {
+        self.config == other.config
+            && self.dx == other.dx
+            && self.du == other.du
+            && self.prior == other.prior
+            && self.last_report == other.last_report
+    }
+}
+
+/// Storage of [`DynamicsFitter`] updates, not part of its value.
+#[derive(Clone)]
+struct FitterWork {
+    /// `K x (T−1)`: the batch's mean responsibilities per step.
+    weights: Mat<f64>,
+    transitions: TransitionWork,
+    x0_prior: NiwPrior,
+}
+
+impl Default for FitterWork {
+    fn default() -> Self {
+        FitterWork {
+            weights: Mat::zeros(0, 0),
+            transitions: TransitionWork::default(),
+            x0_prior: NiwPrior {
+                mu0: Vec::new(),
+                phi: Mat::zeros(0, 0),
+                m: 0.0,
+                n0: 0.0,
+            },
+        }
+    }
+}
+
+impl std::fmt::Debug for FitterWork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FitterWork").finish_non_exhaustive()
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -137,6 +186,7 @@ impl DynamicsFitter {
             du,
             prior,
             last_report: None,
+            work: FitterWork::default(),
         })
     }
 
@@ -169,12 +219,58 @@ impl DynamicsFitter {
     /// initial state (see the type's documentation; `rng_seed` seeds a GMM initialisation).
     ///
     /// On error the fitter's state is unchanged.
+    ///
+    /// Allocates the result; [`DynamicsFitter::update_into`] reuses one.
     pub fn update(
         &mut self,
         batch: &SampleBatch,
         rng_seed: u64,
     ) -> Result<LinearDynamics, DynamicsError> {
-        self.update_with(batch, EmStart::Warm(rng_seed))
+        let d = batch.dims();
+        let mut out = LinearDynamics::zeros(d.horizon, d.dx, d.du);
+        self.update_with(batch, EmStart::Warm(rng_seed), &mut out)?;
+        Ok(out)
+    }
+
+    /// As [`DynamicsFitter::update`], writing the result into `out`, whose storage is reused
+    /// when its shapes match the batch (otherwise it is reallocated). A warm call (same shapes
+    /// as the last one, the prior's buffer full, EM warm-started) allocates nothing; what
+    /// still allocates is a fresh GMM initialisation (the first fit, or a change of the
+    /// component count) and a batch of more than `max_samples` trajectories, whose points are
+    /// evaluated apart from the buffer's. The result is bit-identical to
+    /// [`DynamicsFitter::update`]'s.
+    ///
+    /// On error the fitter's state is unchanged and `out` holds unspecified (finite or not)
+    /// values of the right shape.
+    ///
+    /// ```
+    /// use pilqr_core::{SampleBatch, SampleDims, Trajectory};
+    /// use pilqr_dynamics::{DynamicsConfig, DynamicsFitter, LinearDynamics};
+    ///
+    /// let (t, dx, du) = (5, 1, 1);
+    /// let dims = SampleDims { horizon: t, dx, du, dobs: 0 };
+    /// let traj = |i: usize| {
+    ///     let u: Vec<f64> = (0..t).map(|s| ((i * 5 + s * 3) % 7) as f64 * 0.1 - 0.3).collect();
+    ///     let mut x = vec![0.1 * i as f64];
+    ///     for s in 0..t - 1 {
+    ///         x.push(0.9 * x[s] + 0.2 * u[s]);
+    ///     }
+    ///     Trajectory { x, u, obs: vec![], noise: vec![0.0; t], cost: vec![0.0; t] }
+    /// };
+    /// let batch = SampleBatch::from_trajectories(dims, (0..6).map(traj).collect()).unwrap();
+    /// let mut fitter = DynamicsFitter::new(DynamicsConfig::default(), dx, du).unwrap();
+    /// let mut twin = fitter.clone();
+    /// let mut out = LinearDynamics::zeros(t, dx, du);
+    /// fitter.update_into(&batch, 7, &mut out).unwrap();
+    /// assert_eq!(out, twin.update(&batch, 7).unwrap());
+    /// ```
+    pub fn update_into(
+        &mut self,
+        batch: &SampleBatch,
+        rng_seed: u64,
+        out: &mut LinearDynamics,
+    ) -> Result<(), DynamicsError> {
+        self.update_with(batch, EmStart::Warm(rng_seed), out)
     }
 
     /// As [`DynamicsFitter::update`], but the prior's EM starts from the components that
@@ -188,7 +284,10 @@ impl DynamicsFitter {
         batch: &SampleBatch,
         labels: &[usize],
     ) -> Result<LinearDynamics, DynamicsError> {
-        self.update_with(batch, EmStart::Labels(labels))
+        let d = batch.dims();
+        let mut out = LinearDynamics::zeros(d.horizon, d.dx, d.du);
+        self.update_with(batch, EmStart::Labels(labels), &mut out)?;
+        Ok(out)
     }
 
     /// Replace the prior's mixture by `gmm` (a saved one, or one fitted elsewhere), so the
@@ -211,7 +310,8 @@ impl DynamicsFitter {
         &mut self,
         batch: &SampleBatch,
         start: EmStart<'_>,
-    ) -> Result<LinearDynamics, DynamicsError> {
+        out: &mut LinearDynamics,
+    ) -> Result<(), DynamicsError> {
         let d = batch.dims();
         if d.dx != self.dx || d.du != self.du {
             return Err(DynamicsError::DimensionMismatch {
@@ -227,18 +327,34 @@ impl DynamicsFitter {
         if d.horizon < 2 {
             return Err(DynamicsError::HorizonTooShort { horizon: d.horizon });
         }
-        let mut out = LinearDynamics::zeros(d.horizon, d.dx, d.du);
-        let Some(prior) = &self.prior else {
-            fit_linear_dynamics_into(
+        out.prepare(d.horizon, d.dx, d.du);
+        let Some(prior) = &mut self.prior else {
+            fit_transitions(
                 batch,
                 self.config.regularization,
-                self.config.initial_state_var,
-                &mut out,
+                None,
+                out,
+                &mut self.work.transitions,
             )?;
-            return Ok(out);
+            return fit_initial_state_into(
+                batch,
+                self.config.initial_state_var,
+                None,
+                &mut out.x0mu,
+                out.x0sigma.at_mut(0),
+            );
         };
-        let mut next = prior.clone();
-        let (report, resp) = next.update_inner(batch, start)?;
+        // Every input is checked before anything changes; a numerical failure after the
+        // prior's refit rolls the refit back (its storage is swapped back, not copied).
+        prior.stage(batch, start)?;
+        match fit_with_prior(prior, &self.config, &mut self.work, batch, out) {
+            Ok(()) => prior.commit(),
+            Err(e) => {
+                prior.rollback();
+                return Err(e);
+            }
+        }
+        let report = prior.gmm().last_report();
         tracing::debug!(
             initialised = report.initialised,
             iterations = report.iterations,
@@ -247,62 +363,92 @@ impl DynamicsFitter {
             points = report.points,
             "GMM dynamics prior refit"
         );
-        let gmm = next.gmm();
-        let k = gmm.num_components();
-        let n = batch.len();
-        let steps = d.horizon - 1;
-        // Mean responsibilities of the batch's points at each step: K x (T−1).
-        let mut w = Mat::<f64>::zeros(k, steps);
-        if n <= next.config().max_samples {
-            // The batch is the newest n trajectories of the buffer: reuse the final E-step.
-            let first = next.buffer_len() - n;
-            for i in 0..n {
-                for t in 0..steps {
-                    let row = &resp[((first + i) * steps + t) * k..][..k];
-                    for (c, r) in row.iter().enumerate() {
-                        w[(c, t)] += r;
-                    }
-                }
-            }
-        } else {
-            let dj = next.joint_dim();
-            let mut pts = Mat::zeros(dj, n * steps);
-            let mut tmp = Mat::zeros(dj, n);
-            for t in 0..steps {
-                step_points(batch, t, &mut tmp);
-                for i in 0..n {
-                    pts.col_as_slice_mut(i * steps + t)
-                        .copy_from_slice(tmp.col_as_slice(i));
-                }
-            }
-            let (r, _) = gmm.responsibilities_flat(pts.as_ref())?;
-            for i in 0..n {
-                for t in 0..steps {
-                    let row = &r[(i * steps + t) * k..][..k];
-                    for (c, v) in row.iter().enumerate() {
-                        w[(c, t)] += v;
-                    }
-                }
-            }
+        match &mut self.last_report {
+            Some(r) => r.copy_from(report),
+            None => self.last_report = Some(report.clone()),
         }
-        for t in 0..steps {
-            for c in 0..k {
-                w[(c, t)] /= n as f64;
-            }
-        }
-        let priors = StepPriors {
-            gmm,
-            weights: w.as_ref(),
-            strength: next.config().strength,
-        };
-        fit_transitions(batch, self.config.regularization, Some(priors), &mut out)?;
-        let x0_prior = next.initial_state();
-        let (mu, sigma) =
-            fit_initial_state(batch, self.config.initial_state_var, x0_prior.as_ref())?;
-        out.x0mu = mu;
-        out.x0sigma = MatStack::repeat(1, sigma.as_ref());
-        self.prior = Some(next);
-        self.last_report = Some(report);
-        Ok(out)
+        Ok(())
     }
+}
+
+/// The per-step regression with the (just refitted) prior, and the initial state, into `out`.
+fn fit_with_prior(
+    prior: &DynamicsPrior,
+    config: &DynamicsConfig,
+    work: &mut FitterWork,
+    batch: &SampleBatch,
+    out: &mut LinearDynamics,
+) -> Result<(), DynamicsError> {
+    let gmm = prior.gmm();
+    let k = gmm.num_components();
+    let n = batch.len();
+    let steps = batch.horizon() - 1;
+    // Mean responsibilities of the batch's points at each step: K x (T−1).
+    let w = &mut work.weights;
+    if w.nrows() != k || w.ncols() != steps {
+        *w = Mat::zeros(k, steps);
+    } else {
+        w.fill(0.0);
+    }
+    if n <= prior.config().max_samples {
+        // The batch is the newest n trajectories of the buffer: reuse the final E-step.
+        let resp = gmm.last_responsibilities();
+        let first = prior.buffer_len() - n;
+        for i in 0..n {
+            for t in 0..steps {
+                let row = &resp[((first + i) * steps + t) * k..][..k];
+                for (c, r) in row.iter().enumerate() {
+                    w[(c, t)] += r;
+                }
+            }
+        }
+    } else {
+        // A batch larger than the buffer (rare): its points are evaluated afresh.
+        let dj = prior.joint_dim();
+        let mut pts = Mat::zeros(dj, n * steps);
+        let mut tmp = Mat::zeros(dj, n);
+        for t in 0..steps {
+            step_points(batch, t, &mut tmp);
+            for i in 0..n {
+                pts.col_as_slice_mut(i * steps + t)
+                    .copy_from_slice(tmp.col_as_slice(i));
+            }
+        }
+        let (r, _) = gmm.responsibilities_flat(pts.as_ref())?;
+        for i in 0..n {
+            for t in 0..steps {
+                let row = &r[(i * steps + t) * k..][..k];
+                for (c, v) in row.iter().enumerate() {
+                    w[(c, t)] += v;
+                }
+            }
+        }
+    }
+    for t in 0..steps {
+        for c in 0..k {
+            w[(c, t)] /= n as f64;
+        }
+    }
+    let priors = StepPriors {
+        gmm,
+        weights: w.as_ref(),
+        strength: prior.config().strength,
+    };
+    fit_transitions(
+        batch,
+        config.regularization,
+        Some(priors),
+        out,
+        &mut work.transitions,
+    )?;
+    let x0_prior = prior
+        .initial_state_into(&mut work.x0_prior)
+        .then_some(&work.x0_prior);
+    fit_initial_state_into(
+        batch,
+        config.initial_state_var,
+        x0_prior,
+        &mut out.x0mu,
+        out.x0sigma.at_mut(0),
+    )
 }

@@ -1,6 +1,6 @@
 //! The initial-state distribution `x_0 ~ N(x0mu, x0sigma)`.
 
-use faer::Mat;
+use faer::{Mat, MatMut};
 use pilqr_core::SampleBatch;
 
 use crate::error::DynamicsError;
@@ -31,6 +31,22 @@ pub fn fit_initial_state(
     prior: Option<&NiwPrior>,
 ) -> Result<(Vec<f64>, Mat<f64>), DynamicsError> {
     let dx = batch.dims().dx;
+    let mut mu = vec![0.0; dx];
+    let mut sigma = Mat::zeros(dx, dx);
+    fit_initial_state_into(batch, initial_state_var, prior, &mut mu, sigma.as_mut())?;
+    Ok((mu, sigma))
+}
+
+/// As [`fit_initial_state`], into caller-owned storage: `mu` (`dX` entries) and `sigma`
+/// (`dX x dX`), both fully overwritten.
+pub(crate) fn fit_initial_state_into(
+    batch: &SampleBatch,
+    initial_state_var: f64,
+    prior: Option<&NiwPrior>,
+    mu: &mut [f64],
+    mut sigma: MatMut<'_, f64>,
+) -> Result<(), DynamicsError> {
+    let dx = batch.dims().dx;
     if !(initial_state_var.is_finite() && initial_state_var >= 0.0) {
         return Err(DynamicsError::InvalidConfig {
             field: "initial_state_var",
@@ -40,24 +56,31 @@ pub fn fit_initial_state(
     if let Some(p) = prior {
         p.validate(dx)?;
     }
+    if mu.len() != dx || sigma.nrows() != dx || sigma.ncols() != dx {
+        return Err(DynamicsError::DimensionMismatch {
+            field: "initial-state output (dX, dX x dX)",
+            expected: dx + dx * dx,
+            got: mu.len() + sigma.nrows() * sigma.ncols(),
+        });
+    }
     let n = batch.len();
     let nf = n as f64;
-    let mut mu = vec![0.0; dx];
+    mu.iter_mut().for_each(|v| *v = 0.0);
     for i in 0..n {
         for (m, x) in mu.iter_mut().zip(batch.x(i, 0)) {
             *m += x;
         }
     }
     mu.iter_mut().for_each(|v| *v /= nf);
-    let mut var = vec![0.0; dx];
+    // The sum of squared deviations of coordinate j accumulates on the diagonal.
+    sigma.fill(0.0);
     for i in 0..n {
-        for ((v, x), m) in var.iter_mut().zip(batch.x(i, 0)).zip(&mu) {
-            *v += (x - m) * (x - m);
+        for (j, (x, m)) in batch.x(i, 0).iter().zip(&*mu).enumerate() {
+            sigma[(j, j)] += (x - m) * (x - m);
         }
     }
-    let mut sigma = Mat::zeros(dx, dx);
     for j in 0..dx {
-        sigma[(j, j)] = (var[j] / nf).max(initial_state_var);
+        sigma[(j, j)] = (sigma[(j, j)] / nf).max(initial_state_var);
     }
     if let Some(p) = prior {
         let c = if nf + p.m > 0.0 {
@@ -75,5 +98,5 @@ pub fn fit_initial_state(
         }
         pilqr_linalg::symmetrize(sigma.as_mut());
     }
-    Ok((mu, sigma))
+    Ok(())
 }

@@ -4,7 +4,9 @@
 //! `x_{t+1} ~ N(Fm_t [x_t; u_t] + fv_t, dyn_covar_t)`, `x_0 ~ N(x0mu, x0sigma)`.
 //!
 //! - [`DynamicsFitter`] — what an algorithm calls once per iteration and condition: keeps the
-//!   GMM prior's trajectory buffer and mixture, returns [`LinearDynamics`]. EM can also start
+//!   GMM prior's trajectory buffer and mixture, returns [`LinearDynamics`]
+//!   ([`DynamicsFitter::update_into`] writes into a reused one: a warm call allocates nothing,
+//!   every buffer it needs being kept and reused by the fitter). EM can also start
 //!   from given labels ([`DynamicsFitter::update_from_labels`]) or a saved or external mixture
 //!   ([`DynamicsFitter::set_prior_mixture`]).
 //! - [`fit_linear_dynamics`] / [`fit_linear_dynamics_into`] — plain per-step ridge regression

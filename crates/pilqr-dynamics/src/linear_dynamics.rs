@@ -43,6 +43,33 @@ impl LinearDynamics {
         }
     }
 
+    /// Whether every field has the shape of horizon `T`, state `dX` and action `dU`.
+    pub(crate) fn has_shape(&self, horizon: usize, dx: usize, du: usize) -> bool {
+        let stack =
+            |m: &MatStack, r: usize, c: usize| m.len() == horizon && m.rows() == r && m.cols() == c;
+        stack(&self.fm, dx, dx + du)
+            && self.fv.len() == horizon
+            && self.fv.dim() == dx
+            && stack(&self.dyn_covar, dx, dx)
+            && self.x0mu.len() == dx
+            && self.x0sigma.len() == 1
+            && self.x0sigma.rows() == dx
+            && self.x0sigma.cols() == dx
+    }
+
+    /// Reuse `self` for horizon `T`, state `dX` and action `dU`: reallocated as
+    /// [`LinearDynamics::zeros`] when a shape differs, else step `T−1` (which has no
+    /// transition) is zeroed; everything else is left for the fit to overwrite.
+    pub(crate) fn prepare(&mut self, horizon: usize, dx: usize, du: usize) {
+        if !self.has_shape(horizon, dx, du) {
+            *self = LinearDynamics::zeros(horizon, dx, du);
+        } else if let Some(last) = horizon.checked_sub(1) {
+            self.fm.at_mut(last).fill(0.0);
+            self.fv.at_mut(last).fill(0.0);
+            self.dyn_covar.at_mut(last).fill(0.0);
+        }
+    }
+
     /// Horizon `T`.
     pub fn horizon(&self) -> usize {
         self.fm.len()

@@ -2,12 +2,11 @@
 
 use faer::{Mat, MatRef};
 use pilqr_core::SampleBatch;
-use pilqr_linalg::MatStack;
 
 use crate::conditional::{ConditionalRegressor, PriorRef};
 use crate::error::DynamicsError;
 use crate::gmm::Gmm;
-use crate::initial_state::fit_initial_state;
+use crate::initial_state::fit_initial_state_into;
 use crate::linear_dynamics::LinearDynamics;
 
 /// Plain per-step ridge regression `x_{t+1} ~ N(Fm_t [x_t;u_t] + fv_t, dyn_covar_t)` and the
@@ -75,19 +74,53 @@ pub fn fit_linear_dynamics_into(
     out: &mut LinearDynamics,
 ) -> Result<(), DynamicsError> {
     let d = batch.dims();
-    if out.horizon() != d.horizon || out.dx() != d.dx || out.du() != d.du {
-        *out = LinearDynamics::zeros(d.horizon, d.dx, d.du);
-    } else if let Some(last) = d.horizon.checked_sub(1) {
-        // Step T−1 has no successor and is documented as zero; a reused `out` may hold data.
-        out.fm.at_mut(last).fill(0.0);
-        out.fv.at_mut(last).fill(0.0);
-        out.dyn_covar.at_mut(last).fill(0.0);
+    // Step T−1 has no successor and is documented as zero; a reused `out` may hold data.
+    out.prepare(d.horizon, d.dx, d.du);
+    fit_transitions(
+        batch,
+        regularization,
+        None,
+        out,
+        &mut TransitionWork::default(),
+    )?;
+    fit_initial_state_into(
+        batch,
+        initial_state_var,
+        None,
+        &mut out.x0mu,
+        out.x0sigma.at_mut(0),
+    )
+}
+
+/// Storage of [`fit_transitions`] reused from one call to the next (resized when the shapes
+/// change; no value of it carries over into a result).
+#[derive(Debug, Clone)]
+pub(crate) struct TransitionWork {
+    /// `D x N`: the batch's points at one step.
+    pts: Mat<f64>,
+    /// The per-step conditional fit, for `dX + dU` inputs and `dX` outputs.
+    reg: Option<ConditionalRegressor>,
+    /// The step's prior mean, `D` (empty without prior).
+    mu0: Vec<f64>,
+    /// `D` scratch of the mixture moments.
+    diff: Vec<f64>,
+    /// `D x D`: the step's prior scale matrix (lower triangle).
+    phi: Mat<f64>,
+    /// `K`: the step's component weights.
+    w: Vec<f64>,
+}
+
+impl Default for TransitionWork {
+    fn default() -> Self {
+        TransitionWork {
+            pts: Mat::zeros(0, 0),
+            reg: None,
+            mu0: Vec::new(),
+            diff: Vec::new(),
+            phi: Mat::zeros(0, 0),
+            w: Vec::new(),
+        }
     }
-    fit_transitions(batch, regularization, None, out)?;
-    let (mu, sigma) = fit_initial_state(batch, initial_state_var, None)?;
-    out.x0mu = mu;
-    out.x0sigma = MatStack::repeat(1, sigma.as_ref());
-    Ok(())
 }
 
 /// Per-step GMM priors: step `t`'s NIW prior comes from the mixture with the component
@@ -110,12 +143,14 @@ pub(crate) fn step_points(batch: &SampleBatch, t: usize, out: &mut Mat<f64>) {
     }
 }
 
-/// Fill `out.fm, out.fv, out.dyn_covar` for every `t < T−1`.
+/// Fill `out.fm, out.fv, out.dyn_covar` for every `t < T−1` (`out` must have the batch's
+/// shape), with the storage of `work`.
 pub(crate) fn fit_transitions(
     batch: &SampleBatch,
     regularization: f64,
     priors: Option<StepPriors<'_>>,
     out: &mut LinearDynamics,
+    work: &mut TransitionWork,
 ) -> Result<(), DynamicsError> {
     let d = batch.dims();
     if d.horizon < 2 {
@@ -128,24 +163,43 @@ pub(crate) fn fit_transitions(
         });
     }
     let dj = 2 * d.dx + d.du;
-    let mut pts = Mat::zeros(dj, batch.len());
-    let mut reg = ConditionalRegressor::new(d.dx + d.du, d.dx);
+    let TransitionWork {
+        pts,
+        reg,
+        mu0,
+        diff,
+        phi,
+        w,
+    } = work;
+    if pts.nrows() != dj || pts.ncols() != batch.len() {
+        *pts = Mat::zeros(dj, batch.len());
+    }
+    if reg
+        .as_ref()
+        .is_none_or(|r| r.input_dim() != d.dx + d.du || r.output_dim() != d.dx)
+    {
+        *reg = Some(ConditionalRegressor::new(d.dx + d.du, d.dx));
+    }
+    let reg = reg.get_or_insert_with(|| ConditionalRegressor::new(d.dx + d.du, d.dx));
     // Per-step prior buffers (filled from the mixture for each step; no `T·D²` storage).
-    let mut mu0 = vec![0.0; if priors.is_some() { dj } else { 0 }];
-    let mut diff = mu0.clone();
-    let mut phi = Mat::zeros(mu0.len(), mu0.len());
-    let mut w = vec![0.0; priors.as_ref().map_or(0, |p| p.weights.nrows())];
+    let pd = if priors.is_some() { dj } else { 0 };
+    mu0.resize(pd, 0.0);
+    diff.resize(pd, 0.0);
+    if phi.nrows() != pd || phi.ncols() != pd {
+        *phi = Mat::zeros(pd, pd);
+    }
+    w.resize(priors.as_ref().map_or(0, |p| p.weights.nrows()), 0.0);
     for t in 0..d.horizon - 1 {
-        step_points(batch, t, &mut pts);
+        step_points(batch, t, pts);
         let prior = match &priors {
             Some(p) => {
                 for (wk, v) in w.iter_mut().zip(p.weights.col(t).iter()) {
                     *wk = *v;
                 }
                 p.gmm
-                    .mixture_prior_into(&w, p.strength, &mut mu0, phi.as_mut(), &mut diff);
+                    .mixture_prior_into(w, p.strength, mu0, phi.as_mut(), diff);
                 Some(PriorRef {
-                    mu0: &mu0,
+                    mu0,
                     phi: phi.as_ref(),
                     m: p.strength,
                     n0: p.strength * p.gmm.normalised_n0(),

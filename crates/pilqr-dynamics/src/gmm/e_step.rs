@@ -51,6 +51,7 @@ const STACK_CHUNK: usize = 64;
 const NO_ANCHOR: usize = usize::MAX;
 
 /// Reusable E-step workspace for one dimension and component count.
+#[derive(Clone)]
 pub(super) struct EStep {
     /// `W_k = L_k⁻¹`, lower triangular (upper triangle zero).
     winv: MatStack,

@@ -20,8 +20,51 @@ pub(crate) enum EmStart<'a> {
     Labels(&'a [usize]),
 }
 
+/// The reusable storage of EM runs (not part of a model's value: skipped by serde and by
+/// equality). Sized on the first run and reused while the dimension, component count and point
+/// count stay the same, so a warm refit allocates nothing.
+#[derive(Clone, Default)]
+pub(super) struct EmWork {
+    /// E- and M-step workspaces for one `(D, K, n)`.
+    steps: Option<Steps>,
+    /// The accepted iterate; after a run, the parameters it replaced (the backup).
+    cur: Params,
+    /// The candidate iterate.
+    next: Params,
+    /// Responsibilities of `cur` (after a run: of the final fit), point-major `n·K`.
+    resp: Vec<f64>,
+    /// Responsibilities of `next`.
+    next_resp: Vec<f64>,
+    /// What the last run did.
+    report: EmReport,
+    /// `(dim, fitted_points)` of the parameters in `cur` after a successful run, which
+    /// [`Gmm::rollback`] restores; `None` when there is nothing to restore.
+    backup: Option<(usize, usize)>,
+}
+
+impl std::fmt::Debug for EmWork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmWork").finish_non_exhaustive()
+    }
+}
+
+/// The E- and M-step workspaces for one shape.
+#[derive(Clone)]
+struct Steps {
+    shape: (usize, usize, usize),
+    estep: EStep,
+    mstep: MStep,
+}
+
+/// Log-likelihood entries reserved in the report up front (more iterations than this may
+/// allocate).
+const RESERVED_ITERATIONS: usize = 1024;
+
 impl Gmm {
-    /// EM; returns the report and the final responsibilities (`n·K`, point-major).
+    /// EM; on success the fitted parameters replace the model's, the report is
+    /// [`Gmm::last_report`], the final responsibilities (`n·K`, point-major)
+    /// [`Gmm::last_responsibilities`], and the replaced parameters are kept for
+    /// [`Gmm::rollback`]. On error the model is unchanged.
     ///
     /// Starts as `start` says: from the current parameters ([`EmStart::Warm`], when the model
     /// is fitted with the same `k` and dimension), from the components the given labels imply
@@ -33,7 +76,7 @@ impl Gmm {
         points: MatRef<'_, f64>,
         k: usize,
         start: EmStart<'_>,
-    ) -> Result<(EmReport, Vec<f64>), DynamicsError> {
+    ) -> Result<(), DynamicsError> {
         self.config.validate()?;
         let owned;
         let points = if points.row_stride() == 1 {
@@ -49,18 +92,7 @@ impl Gmm {
                 reason: "must be at least 1".into(),
             });
         }
-        let floor = self.config.covariance_floor;
-        let mut mstep = MStep::new(d, k, n);
-        let mut resp = vec![0.0; n * k];
-        let (mut warm, seed) = match start {
-            EmStart::Seeded(seed) => (false, seed),
-            EmStart::Warm(seed) => (
-                self.is_fitted() && self.num_components() == k && self.dim == d,
-                seed,
-            ),
-            EmStart::Labels(_) => (false, 0),
-        };
-        let mut cur = if let EmStart::Labels(labels) = start {
+        if let EmStart::Labels(labels) = start {
             if labels.len() != n {
                 return Err(DynamicsError::DimensionMismatch {
                     field: "initial labels (one per point)",
@@ -74,54 +106,71 @@ impl Gmm {
                     reason: format!("label {} of point {i} is not below k = {k}", labels[i]),
                 });
             }
-            for (i, &l) in labels.iter().enumerate() {
-                resp[i * k + l] = 1.0;
-            }
-            let mut p = Params {
-                weights: vec![0.0; k],
-                means: faer::Mat::zeros(d, k),
-                covariances: pilqr_linalg::MatStack::zeros(k, d, d),
-            };
-            mstep.run(&mut p, points, &resp, floor);
-            p
-        } else if warm {
-            Params {
-                weights: self.weights.clone(),
-                means: self.means.clone(),
-                covariances: self.covariances.clone(),
-            }
-        } else {
-            initialise(points, k, seed, floor)
+        }
+        let floor = self.config.covariance_floor;
+        let w = &mut self.work;
+        w.backup = None;
+        if w.steps.as_ref().is_some_and(|s| s.shape != (d, k, n)) {
+            w.steps = None;
+        }
+        let steps = w.steps.get_or_insert_with(|| Steps {
+            shape: (d, k, n),
+            estep: EStep::new(d, k, n),
+            mstep: MStep::new(d, k, n),
+        });
+        let (estep, mstep) = (&mut steps.estep, &mut steps.mstep);
+        w.resp.clear();
+        w.resp.resize(n * k, 0.0);
+        w.next_resp.clear();
+        w.next_resp.resize(n * k, 0.0);
+        let fitted = !self.weights.is_empty();
+        let (mut warm, seed) = match start {
+            EmStart::Seeded(seed) => (false, seed),
+            EmStart::Warm(seed) => (fitted && self.weights.len() == k && self.dim == d, seed),
+            EmStart::Labels(_) => (false, 0),
         };
-        let mut estep = EStep::new(d, k, n);
-        let mut next_resp = vec![0.0; n * k];
-        let mut ll = match estep.run(cur.view(), points, &mut resp, None) {
+        if let EmStart::Labels(labels) = start {
+            for (i, &l) in labels.iter().enumerate() {
+                w.resp[i * k + l] = 1.0;
+            }
+            w.cur.reshape(d, k);
+            mstep.run(&mut w.cur, points, &w.resp, floor);
+        } else if warm {
+            w.cur
+                .assign(&self.weights, self.means.as_ref(), &self.covariances);
+        } else {
+            w.cur = initialise(points, k, seed, floor);
+        }
+        let mut ll = match estep.run(w.cur.view(), points, &mut w.resp, None) {
             Ok(ll) => ll,
             // The previous fit cannot even evaluate the new data (e.g. it lies so far away
             // that the log-likelihood overflows): start afresh instead of failing.
             Err(_) if warm => {
                 warm = false;
-                cur = initialise(points, k, seed, floor);
-                estep.run(cur.view(), points, &mut resp, None)?
+                w.cur = initialise(points, k, seed, floor);
+                estep.run(w.cur.view(), points, &mut w.resp, None)?
             }
             Err(e) => return Err(e),
         };
-        let mut report = EmReport {
-            initialised: !warm,
-            iterations: 0,
-            log_likelihoods: vec![ll],
-            rejected: None,
-            stop: EmStop::MaxIterations,
-            components: k,
-            points: n,
-        };
+        let report = &mut w.report;
+        report.initialised = !warm;
+        report.iterations = 0;
+        report.log_likelihoods.clear();
+        report
+            .log_likelihoods
+            .reserve(self.config.max_iterations.min(RESERVED_ITERATIONS) + 1);
+        report.log_likelihoods.push(ll);
+        report.rejected = None;
+        report.stop = EmStop::MaxIterations;
+        report.components = k;
+        report.points = n;
         // Double buffers: the M-step writes every parameter of `next` from `resp`, and an
-        // accepted iterate is swapped in (no copies; a rejected one is simply dropped).
-        let mut next = cur.clone();
+        // accepted iterate is swapped in (no copies; a rejected one is simply left behind).
+        w.next.reshape(d, k);
         let tol = self.config.tolerance;
         for _ in 0..self.config.max_iterations {
-            mstep.run(&mut next, points, &resp, floor);
-            let new_ll = estep.run(next.view(), points, &mut next_resp, Some(&resp))?;
+            mstep.run(&mut w.next, points, &w.resp, floor);
+            let new_ll = estep.run(w.next.view(), points, &mut w.next_resp, Some(&w.resp))?;
             if new_ll.is_nan() || new_ll < ll {
                 // Worse (or non-finite): keep the previous iterate and its responsibilities.
                 // A decrease within the tolerance is round-off at convergence.
@@ -133,8 +182,8 @@ impl Gmm {
                 };
                 break;
             }
-            std::mem::swap(&mut cur, &mut next);
-            std::mem::swap(&mut resp, &mut next_resp);
+            std::mem::swap(&mut w.cur, &mut w.next);
+            std::mem::swap(&mut w.resp, &mut w.next_resp);
             report.iterations += 1;
             report.log_likelihoods.push(new_ll);
             let converged = (new_ll - ll).abs() <= tol * new_ll.abs().max(1.0);
@@ -144,11 +193,36 @@ impl Gmm {
                 break;
             }
         }
+        // Commit by swapping storage: `cur` keeps the replaced parameters as the backup.
+        std::mem::swap(&mut self.weights, &mut w.cur.weights);
+        std::mem::swap(&mut self.means, &mut w.cur.means);
+        std::mem::swap(&mut self.covariances, &mut w.cur.covariances);
+        w.backup = Some((self.dim, self.fitted_points));
         self.dim = d;
-        self.weights = cur.weights;
-        self.means = cur.means;
-        self.covariances = cur.covariances;
         self.fitted_points = n;
-        Ok((report, resp))
+        Ok(())
+    }
+
+    /// Undo the last successful [`Gmm::run`]: the parameters it replaced come back (no copy:
+    /// the storage is swapped). Does nothing when there is nothing to restore.
+    pub(crate) fn rollback(&mut self) {
+        let w = &mut self.work;
+        if let Some((dim, fitted_points)) = w.backup.take() {
+            std::mem::swap(&mut self.weights, &mut w.cur.weights);
+            std::mem::swap(&mut self.means, &mut w.cur.means);
+            std::mem::swap(&mut self.covariances, &mut w.cur.covariances);
+            self.dim = dim;
+            self.fitted_points = fitted_points;
+        }
+    }
+
+    /// The report of the last successful [`Gmm::run`].
+    pub(crate) fn last_report(&self) -> &EmReport {
+        &self.work.report
+    }
+
+    /// The final responsibilities of the last successful [`Gmm::run`] (point-major `n·K`).
+    pub(crate) fn last_responsibilities(&self) -> &[f64] {
+        &self.work.resp
     }
 }

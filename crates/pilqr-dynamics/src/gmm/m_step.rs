@@ -21,6 +21,7 @@ pub(super) const RESP_CUTOFF: f64 = 1e-12;
 const CHUNK: usize = 256;
 
 /// Reusable M-step workspace (no allocation per iteration).
+#[derive(Clone)]
 pub(super) struct MStep {
     mass: Vec<f64>,
     /// `(point, responsibility)` of the points that enter the current component.

@@ -46,6 +46,7 @@ use crate::config::GmmConfig;
 use crate::error::DynamicsError;
 use e_step::EStep;
 pub(crate) use em::EmStart;
+use em::EmWork;
 
 /// Smallest weight kept (avoids `ln 0`).
 const MIN_WEIGHT: f64 = 1e-300;
@@ -106,7 +107,35 @@ pub struct EmReport {
     pub points: usize,
 }
 
+impl Default for EmReport {
+    /// The report of a run that has not happened: no iteration, no log-likelihood.
+    fn default() -> Self {
+        EmReport {
+            initialised: false,
+            iterations: 0,
+            log_likelihoods: Vec::new(),
+            rejected: None,
+            stop: EmStop::MaxIterations,
+            components: 0,
+            points: 0,
+        }
+    }
+}
+
 impl EmReport {
+    /// Overwrite `self` with `other`, reusing the storage of `self.log_likelihoods`.
+    pub(crate) fn copy_from(&mut self, other: &EmReport) {
+        self.initialised = other.initialised;
+        self.iterations = other.iterations;
+        self.log_likelihoods.clear();
+        self.log_likelihoods
+            .extend_from_slice(&other.log_likelihoods);
+        self.rejected = other.rejected;
+        self.stop = other.stop;
+        self.components = other.components;
+        self.points = other.points;
+    }
+
     /// Final total log-likelihood.
     pub fn log_likelihood(&self) -> f64 {
         self.log_likelihoods
@@ -138,7 +167,10 @@ impl EmReport {
 /// let prior = gmm.inference(pts.as_ref()).unwrap();
 /// assert_eq!(prior.m, 1.0);
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Equality and serialisation concern the model (settings and components) only, not the
+/// storage EM reuses from one fit to the next.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(try_from = "RawGmm", into = "RawGmm")]
 pub struct Gmm {
     config: GmmConfig,
@@ -148,6 +180,19 @@ pub struct Gmm {
     means: Mat<f64>,
     covariances: MatStack,
     fitted_points: usize,
+    /// EM's reusable storage (and the backup of the last replaced parameters).
+    work: EmWork,
+}
+
+impl PartialEq for Gmm {
+    fn eq(&self, other: &Self) -> bool {
+        self.config == other.config
+            && self.dim == other.dim
+            && self.weights == other.weights
+            && self.means == other.means
+            && self.covariances == other.covariances
+            && self.fitted_points == other.fitted_points
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -205,7 +250,40 @@ struct Params {
     covariances: MatStack,
 }
 
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            weights: Vec::new(),
+            means: Mat::zeros(0, 0),
+            covariances: MatStack::zeros(0, 0, 0),
+        }
+    }
+}
+
 impl Params {
+    /// Give the parameters the shape of `k` components of dimension `d` (values unspecified;
+    /// storage kept when the shape is already right).
+    fn reshape(&mut self, d: usize, k: usize) {
+        self.weights.resize(k, 0.0);
+        if self.means.nrows() != d || self.means.ncols() != k {
+            self.means = Mat::zeros(d, k);
+        }
+        let c = &self.covariances;
+        if c.len() != k || c.rows() != d || c.cols() != d {
+            self.covariances = MatStack::zeros(k, d, d);
+        }
+    }
+
+    /// Copy the given parameters in (storage kept when the shape is already right).
+    fn assign(&mut self, weights: &[f64], means: MatRef<'_, f64>, covariances: &MatStack) {
+        self.reshape(means.nrows(), weights.len());
+        self.weights.copy_from_slice(weights);
+        self.means.copy_from(means);
+        self.covariances
+            .as_mut_slice()
+            .copy_from_slice(covariances.as_slice());
+    }
+
     fn view(&self) -> ParamsRef<'_> {
         ParamsRef {
             weights: &self.weights,
@@ -225,6 +303,7 @@ impl Gmm {
             means: Mat::zeros(0, 0),
             covariances: MatStack::zeros(0, 0, 0),
             fitted_points: 0,
+            work: EmWork::default(),
         }
     }
 
@@ -365,7 +444,8 @@ impl Gmm {
         k: usize,
         seed: u64,
     ) -> Result<EmReport, DynamicsError> {
-        self.run(points, k, EmStart::Seeded(seed)).map(|(r, _)| r)
+        self.run(points, k, EmStart::Seeded(seed))?;
+        Ok(self.last_report().clone())
     }
 
     /// Fit to `points` (`D x n`) starting from the components that hard `labels` imply: point
@@ -388,7 +468,8 @@ impl Gmm {
         k: usize,
         labels: &[usize],
     ) -> Result<EmReport, DynamicsError> {
-        self.run(points, k, EmStart::Labels(labels)).map(|(r, _)| r)
+        self.run(points, k, EmStart::Labels(labels))?;
+        Ok(self.last_report().clone())
     }
 
     /// Refit to `points`, warm-starting from the current parameters when the model is fitted
@@ -399,7 +480,8 @@ impl Gmm {
         k: usize,
         seed: u64,
     ) -> Result<EmReport, DynamicsError> {
-        self.run(points, k, EmStart::Warm(seed)).map(|(r, _)| r)
+        self.run(points, k, EmStart::Warm(seed))?;
+        Ok(self.last_report().clone())
     }
 
     /// The current parameters, borrowed.
