@@ -15,6 +15,7 @@ use crate::error::CliError;
 use crate::run::metrics_log::{MetricsLog, MetricsRow};
 use crate::run::progress::OutputMode;
 use crate::run::runner::run_jobs;
+use crate::task_registry::TaskRegistry;
 
 /// The check that libtorch works, run before an MDGPS run starts.
 pub type TorchProbe = fn() -> Result<(), TorchUnavailable>;
@@ -36,14 +37,19 @@ fn warn(file: &ExperimentFile) {
 }
 
 /// `pilqr train`: the experiment's first method, one seed.
-pub fn train(args: &TrainArgs, mode: OutputMode) -> Result<(), CliError> {
-    train_with(args, mode, pilqr_mdgps::check_torch)
+pub fn train(args: &TrainArgs, mode: OutputMode, registry: &TaskRegistry) -> Result<(), CliError> {
+    train_with(args, mode, registry, pilqr_mdgps::check_torch)
 }
 
 /// [`train`] with the libtorch check `probe`.
-pub fn train_with(args: &TrainArgs, mode: OutputMode, probe: TorchProbe) -> Result<(), CliError> {
+pub fn train_with(
+    args: &TrainArgs,
+    mode: OutputMode,
+    registry: &TaskRegistry,
+    probe: TorchProbe,
+) -> Result<(), CliError> {
     let file = ExperimentFile::load(&args.config)?;
-    let task = open_task(&file)?;
+    let task = open_task(&file, registry)?;
     let conditions = file.validate(task.as_ref())?;
     warn(&file);
     let e = &file.experiment;
@@ -62,14 +68,19 @@ pub fn train_with(args: &TrainArgs, mode: OutputMode, probe: TorchProbe) -> Resu
         &[seed],
         &out,
         args.force,
+        registry,
     )?;
     execute_new(&session, task, mode).map(drop)
 }
 
 /// `pilqr compare`: several methods and seeds, same task, budget and settings.
-pub fn compare(args: &CompareArgs, mode: OutputMode) -> Result<(), CliError> {
+pub fn compare(
+    args: &CompareArgs,
+    mode: OutputMode,
+    registry: &TaskRegistry,
+) -> Result<(), CliError> {
     let file = ExperimentFile::load(&args.config)?;
-    let task = open_task(&file)?;
+    let task = open_task(&file, registry)?;
     let conditions = file.validate(task.as_ref())?;
     warn(&file);
     let e = &file.experiment;
@@ -137,13 +148,18 @@ pub fn compare(args: &CompareArgs, mode: OutputMode) -> Result<(), CliError> {
         &seeds,
         &out,
         args.force,
+        registry,
     )?;
     execute_new(&session, task, mode).map(drop)
 }
 
 /// `pilqr resume`: continue every job of a run from its last checkpoint.
-pub fn resume(args: &ResumeArgs, mode: OutputMode) -> Result<(), CliError> {
-    let (session, task) = Session::open_locked(&args.dir)?;
+pub fn resume(
+    args: &ResumeArgs,
+    mode: OutputMode,
+    registry: &TaskRegistry,
+) -> Result<(), CliError> {
+    let (session, task) = Session::open_locked(&args.dir, registry)?;
     require_torch(session.family(), pilqr_mdgps::check_torch)?;
     let rows = MetricsLog::in_dir(session.dir.root()).read()?;
     if !args.force && !rows.is_empty() && !session.dir.has_checkpoint() {
@@ -258,7 +274,8 @@ mod tests {
             out: Some(out.clone()),
             force: false,
         };
-        let err = train_with(&args, OutputMode::Quiet, no_torch).unwrap_err();
+        let err =
+            train_with(&args, OutputMode::Quiet, &TaskRegistry::builtin(), no_torch).unwrap_err();
         assert_eq!(err.exit_code(), 2);
         let msg = err.to_string();
         assert!(msg.contains("scripts/with-libtorch"), "{msg}");
