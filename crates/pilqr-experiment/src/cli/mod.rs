@@ -29,6 +29,7 @@ pub fn main() {
 pub fn main_with(registry: TaskRegistry) {
     // Before any thread or libtorch call: same network bits on every x86-64 CPU. A failure only
     // matters to MDGPS, whose entry points report it again as an error.
+    #[cfg(feature = "mdgps")]
     if let Err(e) = pilqr_mdgps::pin_cpu_numerics() {
         eprintln!("warning: {e}");
     }

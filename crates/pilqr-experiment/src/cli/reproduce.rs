@@ -146,7 +146,7 @@ fn run_entry(
     let rollouts = Rollouts::of(task.has_physics());
     let conditions = file.validate(task.as_ref())?;
     let e = &file.experiment;
-    require_torch(e.family(), pilqr_mdgps::check_torch)?;
+    require_torch(e.family(), crate::cli::train::check_torch)?;
     let name = e.name.clone();
     let run_dir = runs.join(&name);
     let setup = format!(

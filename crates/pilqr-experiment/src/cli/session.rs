@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use pilqr_core::{LinearGaussianPolicy, Policy, Task};
+#[cfg(feature = "mdgps")]
 use pilqr_mdgps::{MeanAction, NnPolicy};
 
 use crate::config::experiment::{ExperimentFile, RunConditions};
@@ -12,6 +13,7 @@ use crate::config::method::{Family, Method};
 use crate::error::CliError;
 use crate::run::checksum::crc32;
 use crate::run::evaluation::MeanPolicy;
+#[cfg(feature = "mdgps")]
 use crate::run::mdgps_trainer::MdgpsTrainer;
 use crate::run::run_dir::RunDir;
 use crate::run::runner::{Job, Trainer, load_controller, load_job};
@@ -58,6 +60,7 @@ pub enum JobState {
     /// Local controllers (trajectory optimisation), one per trained condition.
     Local(Vec<LinearGaussianPolicy>),
     /// A global policy (MDGPS).
+    #[cfg(feature = "mdgps")]
     Global(Box<NnPolicy>),
 }
 
@@ -75,6 +78,7 @@ impl JobState {
                 let index = conditions.train.iter().position(|&c| c == condition)?;
                 Some(Box::new(MeanPolicy(s.get(index)?)))
             }
+            #[cfg(feature = "mdgps")]
             JobState::Global(s) => Some(Box::new(MeanAction(s.as_ref()))),
         }
     }
@@ -91,6 +95,7 @@ impl JobState {
                 let index = conditions.train.iter().position(|&c| c == condition)?;
                 Some(s.get(index)?)
             }
+            #[cfg(feature = "mdgps")]
             JobState::Global(s) => Some(s.as_ref()),
         }
     }
@@ -189,6 +194,7 @@ impl Session {
     }
 
     /// The MDGPS trainer of this run, driving `task`.
+    #[cfg(feature = "mdgps")]
     pub fn mdgps_trainer(&self, task: Box<dyn Task>) -> Result<MdgpsTrainer, CliError> {
         MdgpsTrainer::new(self.file.experiment.clone(), self.conditions.clone(), task)
     }
@@ -247,9 +253,18 @@ impl Session {
             Family::Trajopt => {
                 JobState::Local(self.saved_controller::<TrajOptTrainer>(job, iteration)?)
             }
+            #[cfg(feature = "mdgps")]
             Family::Mdgps => JobState::Global(Box::new(
                 self.saved_controller::<MdgpsTrainer>(job, iteration)?,
             )),
+            // A build without MDGPS refuses an MDGPS run's config when it opens the run.
+            #[cfg(not(feature = "mdgps"))]
+            Family::Mdgps => {
+                return Err(CliError::NotAvailable {
+                    command: "eval",
+                    missing: crate::config::experiment::NO_MDGPS.to_string(),
+                });
+            }
         })
     }
 
