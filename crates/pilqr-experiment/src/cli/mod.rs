@@ -1,6 +1,7 @@
 //! The `pilqr` command: argument parsing and dispatch to the subcommands.
 
 pub mod args;
+pub mod budget;
 pub mod eval;
 pub mod list;
 pub mod render;

@@ -62,7 +62,8 @@ pub fn train_with(
     registry: &TaskRegistry,
     probe: TorchProbe,
 ) -> Result<(), CliError> {
-    let file = ExperimentFile::load(&args.config)?;
+    let mut file = ExperimentFile::load(&args.config)?;
+    args.budget.apply(&mut file)?;
     let task = open_task(&file, registry)?;
     let conditions = file.validate(task.as_ref())?;
     warn(&file);
@@ -93,7 +94,8 @@ pub fn compare(
     mode: OutputMode,
     registry: &TaskRegistry,
 ) -> Result<(), CliError> {
-    let file = ExperimentFile::load(&args.config)?;
+    let mut file = ExperimentFile::load(&args.config)?;
+    args.budget.apply(&mut file)?;
     let task = open_task(&file, registry)?;
     let conditions = file.validate(task.as_ref())?;
     warn(&file);
@@ -289,6 +291,7 @@ mod tests {
         let args = TrainArgs {
             config,
             seed: None,
+            budget: Default::default(),
             out: Some(out.clone()),
             force: false,
         };
