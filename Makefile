@@ -2,7 +2,7 @@
 # package index, once, into ~/.cache/pilqr; see scripts/with-libtorch) before building.
 WITH_TORCH := scripts/with-libtorch
 
-.PHONY: demo test lint bench doc reproduce reproduce-quick
+.PHONY: demo test lint bench doc reproduce reproduce-quick check-no-torch
 
 ## The main job: the headline experiment (paper Fig. 3, gripper pusher hard condition,
 ## PILQR vs LQR-FLM vs PI2, 3 seeds) on its shipped configuration; results in runs/.
@@ -17,9 +17,11 @@ reproduce:
 reproduce-quick:
 	$(WITH_TORCH) cargo run --release --bin pilqr -- reproduce --quick
 
-## All tests of the workspace (unit, integration, doc tests; the libtorch smoke test included).
+## All tests of the workspace (unit, integration, doc tests; the libtorch smoke test included),
+## then the check that `pilqr` builds and trains without libtorch.
 test:
 	$(WITH_TORCH) cargo test --workspace
+	$(MAKE) check-no-torch
 
 ## Formatting, lints and docs, as required before every commit.
 lint:
@@ -30,3 +32,22 @@ lint:
 ## Criterion benchmarks (long).
 bench:
 	$(WITH_TORCH) cargo bench --workspace
+
+## `pilqr` without libtorch: build without the default feature `mdgps` (no tch, no libtorch) in
+## an environment without LIBTORCH and LD_LIBRARY_PATH, then run `pilqr --help` and a
+## `pilqr list` and a 2-iteration point-mass training; an MDGPS experiment must be refused with exit code 2.
+NO_TORCH_ENV := env -u LIBTORCH -u LD_LIBRARY_PATH -u LIBTORCH_USE_PYTORCH
+NO_TORCH_BIN := target/debug/pilqr
+NO_TORCH_TMP := target/check-no-torch
+check-no-torch:
+	$(NO_TORCH_ENV) cargo build --no-default-features --bin pilqr
+	rm -rf $(NO_TORCH_TMP) && mkdir -p $(NO_TORCH_TMP)
+	$(NO_TORCH_ENV) $(NO_TORCH_BIN) --help > /dev/null
+	$(NO_TORCH_ENV) $(NO_TORCH_BIN) list > /dev/null
+	printf 'name = "no_torch"\ntask = "point-mass"\nconditions = ["start-0"]\nmethods = ["lqr-flm"]\nseeds = [0]\niterations = 2\n[trajopt]\nsamples = 5\n' > $(NO_TORCH_TMP)/pm.toml
+	$(NO_TORCH_ENV) $(NO_TORCH_BIN) train -q --config $(NO_TORCH_TMP)/pm.toml --out $(NO_TORCH_TMP)/run
+	test -f $(NO_TORCH_TMP)/run/metrics.csv
+	printf 'name = "no_torch_mdgps"\ntask = "point-mass"\nalgorithm = "mdgps"\n' > $(NO_TORCH_TMP)/mdgps.toml
+	$(NO_TORCH_ENV) $(NO_TORCH_BIN) train -q --config $(NO_TORCH_TMP)/mdgps.toml --out $(NO_TORCH_TMP)/mdgps-run 2> $(NO_TORCH_TMP)/mdgps.err; \
+	  code=$$?; cat $(NO_TORCH_TMP)/mdgps.err; test $$code -eq 2 && grep -q 'built without MDGPS' $(NO_TORCH_TMP)/mdgps.err && test ! -e $(NO_TORCH_TMP)/mdgps-run
+	@echo "check-no-torch: ok"

@@ -13,7 +13,7 @@
 //! | [`dynamics`] | `pilqr-dynamics` | linear dynamics fitting with a GMM prior |
 //! | [`trajopt`] | `pilqr-trajopt` | LQR-FLM, PI2, PILQR and the optimisation loop |
 //! | [`tasks`] | `pilqr-tasks` | the simulated tasks and the renderer |
-//! | [`mdgps`] | `pilqr-mdgps` | neural-network policies (libtorch) |
+//! | `mdgps` | `pilqr-mdgps` | neural-network policies (libtorch; default feature `mdgps`) |
 //! | [`experiment`] | `pilqr-experiment` | TOML experiments, runner, checkpoints, reports, the command line |
 //!
 //! The experiment toolchain is also re-exported at the top level ([`cli`], [`config`], [`run`],
@@ -30,6 +30,7 @@ pub use pilqr_core as core;
 pub use pilqr_dynamics as dynamics;
 pub use pilqr_experiment as experiment;
 pub use pilqr_linalg as linalg;
+#[cfg(feature = "mdgps")]
 pub use pilqr_mdgps as mdgps;
 pub use pilqr_tasks as tasks;
 pub use pilqr_trajopt as trajopt;

@@ -2,6 +2,8 @@
 //! MDGPS methods writes held-out rows, plots and renders of the network; `eval` and `render`
 //! work on held-out conditions; mixing families on the command line is a bad-input error.
 
+#![cfg(feature = "mdgps")]
+
 mod common;
 
 use std::fs;

@@ -26,7 +26,8 @@ fn every_shipped_experiment_validates_against_its_task() {
             continue;
         }
         let file = ExperimentFile::load(&path).unwrap_or_else(|e| panic!("{e}"));
-        let task = open_task(&file).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let task = open_task(&file, &pilqr::experiment::TaskRegistry::builtin())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         let conditions = file
             .validate(task.as_ref())
             .unwrap_or_else(|e| panic!("{e}"));

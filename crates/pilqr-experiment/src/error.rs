@@ -56,6 +56,7 @@ pub enum CliError {
         missing: String,
     },
     /// The run needs libtorch (MDGPS) and libtorch does not work in this process.
+    #[cfg(feature = "mdgps")]
     #[error(transparent)]
     Torch(#[from] pilqr_mdgps::TorchUnavailable),
     /// Ctrl-C stopped the run at a safe point; its checkpoints are complete.
@@ -83,8 +84,9 @@ impl CliError {
             CliError::Config(_)
             | CliError::Checkpoint(_)
             | CliError::Argument { .. }
-            | CliError::Torch(_)
             | CliError::NotAvailable { .. } => EXIT_BAD_INPUT,
+            #[cfg(feature = "mdgps")]
+            CliError::Torch(_) => EXIT_BAD_INPUT,
             CliError::RunDir(e) => match e {
                 RunDirError::Io { .. } | RunDirError::Lock(LockError::Io { .. }) => EXIT_FAILURE,
                 _ => EXIT_BAD_INPUT,

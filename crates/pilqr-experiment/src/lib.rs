@@ -12,6 +12,7 @@
 //! | [`report`] | plots, summary, statistics, results pages |
 //! | [`cli`] | argument parsing and the subcommands |
 //! | [`error`] | the command's error type and exit codes |
+//! | [`task_registry`] | the tasks experiments can name: built-in ones and a user's own |
 //!
 //! Loading an experiment and checking it against its task before anything is written:
 //!
@@ -34,5 +35,8 @@ pub mod config;
 pub mod error;
 pub mod report;
 pub mod run;
+pub mod task_registry;
+
+pub use task_registry::TaskRegistry;
 #[cfg(test)]
 mod test_dir;

@@ -92,6 +92,10 @@ pub struct TrainArgs {
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
 
+    /// Iterations and samples in place of the experiment's.
+    #[command(flatten)]
+    pub budget: crate::cli::budget::BudgetArgs,
+
     /// Run directory (default: runs/EXPERIMENT, after the config's `name`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -115,6 +119,10 @@ pub struct CompareArgs {
     /// Seeds, comma-separated (default: the experiment's list).
     #[arg(long, value_delimiter = ',', value_name = "S,S,...")]
     pub seeds: Vec<u64>,
+
+    /// Iterations and samples in place of the experiment's.
+    #[command(flatten)]
+    pub budget: crate::cli::budget::BudgetArgs,
 
     /// Run directory (default: runs/EXPERIMENT-compare, after the config's `name`).
     #[arg(long, value_name = "DIR")]

@@ -11,6 +11,7 @@ use crate::config::method::Family;
 use crate::error::CliError;
 use crate::run::evaluation::noisy_rollouts;
 use crate::run::progress::OutputMode;
+use crate::task_registry::TaskRegistry;
 
 /// The conditions `pilqr eval --conditions <set>` evaluates in `session`.
 fn conditions_of(session: &Session, set: ConditionSet) -> Result<Vec<usize>, CliError> {
@@ -39,8 +40,8 @@ fn conditions_of(session: &Session, set: ConditionSet) -> Result<Vec<usize>, Cli
 /// `pilqr eval`: roll out every job's controllers (or network, with its covariance)
 /// `--rollouts` times per condition (noise streams independent of training) and print a table;
 /// it is also saved as `eval-<set>.md`.
-pub fn eval(args: &EvalArgs, mode: OutputMode) -> Result<(), CliError> {
-    let (session, mut task) = Session::open(&args.dir)?;
+pub fn eval(args: &EvalArgs, mode: OutputMode, registry: &TaskRegistry) -> Result<(), CliError> {
+    let (session, mut task) = Session::open(&args.dir, registry)?;
     let all = task.conditions().to_vec();
     let conditions = conditions_of(&session, args.conditions)?;
     let rollouts = args.rollouts as usize;

@@ -7,6 +7,7 @@ use crate::config::experiment::ExperimentFile;
 use crate::config::method::Method;
 use crate::config::reproduce_plan::ReproducePlan;
 use crate::error::CliError;
+use crate::task_registry::TaskRegistry;
 
 /// Whether `path` is a plan of `pilqr reproduce` rather than an experiment: its top level is an
 /// array of `[[experiment]]` tables (an experiment file has no such key).
@@ -28,11 +29,13 @@ pub fn experiments_dir() -> PathBuf {
 }
 
 /// The listing as text.
-pub fn listing(experiments: &Path) -> String {
+pub fn listing(experiments: &Path, registry: &TaskRegistry) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "Tasks:");
-    for name in pilqr_tasks::TASK_NAMES {
-        match pilqr_tasks::task_by_name(name) {
+    for name in registry.names() {
+        let description = registry.description(name).unwrap_or_default();
+        let _ = writeln!(s, "  {name:<20} {description}");
+        match registry.task(name) {
             Ok(task) => {
                 let d = task.dims();
                 let conds = task
@@ -43,12 +46,12 @@ pub fn listing(experiments: &Path) -> String {
                     .join(", ");
                 let _ = writeln!(
                     s,
-                    "  {name:<16} dX={} dU={} T={} dt={}s; conditions: {conds}",
-                    d.dx, d.du, d.horizon, d.dt
+                    "  {:<20} dX={} dU={} T={} dt={}s; conditions: {conds}",
+                    "", d.dx, d.du, d.horizon, d.dt
                 );
             }
             Err(e) => {
-                let _ = writeln!(s, "  {name:<16} (cannot be built: {e})");
+                let _ = writeln!(s, "  {:<20} ({e})", "");
             }
         }
     }
@@ -119,9 +122,9 @@ pub fn listing(experiments: &Path) -> String {
     s
 }
 
-/// `pilqr list`.
-pub fn list() -> Result<(), CliError> {
-    print!("{}", listing(&experiments_dir()));
+/// `pilqr list`, with the tasks of `registry`.
+pub fn list(registry: &TaskRegistry) -> Result<(), CliError> {
+    print!("{}", listing(&experiments_dir(), registry));
     Ok(())
 }
 
@@ -149,7 +152,7 @@ mod tests {
             "[[experiment]]\nconfig = \"missing.toml\"\npaper = \"p\"\nexpectation = \"e\"\n",
         )
         .unwrap();
-        let text = listing(dir.path());
+        let text = listing(dir.path(), &TaskRegistry::builtin());
         assert!(!text.contains("unknown field `experiment`"), "{text}");
         assert!(
             text.contains("Plans of `pilqr reproduce --plan FILE`:"),
@@ -170,7 +173,10 @@ mod tests {
 
     #[test]
     fn the_shipped_plans_are_valid() {
-        let text = listing(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments"));
+        let text = listing(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments"),
+            &TaskRegistry::builtin(),
+        );
         assert!(!text.contains("invalid"), "{text}");
         assert!(
             text.contains("reproduce.toml\n      8 experiment(s)"),

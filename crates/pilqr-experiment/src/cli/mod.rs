@@ -1,6 +1,7 @@
 //! The `pilqr` command: argument parsing and dispatch to the subcommands.
 
 pub mod args;
+pub mod budget;
 pub mod eval;
 pub mod list;
 pub mod render;
@@ -15,17 +16,26 @@ use clap::Parser;
 
 use crate::error::CliError;
 use crate::run::progress::{OutputMode, init_tracing};
+use crate::task_registry::TaskRegistry;
 
-/// The whole `pilqr` command: parse the process's arguments, run the command, print any error
-/// and exit with its code (0 on success). A binary's `main` needs nothing else.
+/// The whole `pilqr` command with the built-in tasks: [`main_with`] of
+/// [`TaskRegistry::builtin`]. A binary's `main` needs nothing else.
 pub fn main() {
+    main_with(TaskRegistry::builtin())
+}
+
+/// The whole `pilqr` command with the tasks of `registry`: parse the process's arguments, run
+/// the command, print any error and exit with its code (0 on success). A user's binary that
+/// registers its own tasks calls this from `main`.
+pub fn main_with(registry: TaskRegistry) {
     // Before any thread or libtorch call: same network bits on every x86-64 CPU. A failure only
     // matters to MDGPS, whose entry points report it again as an error.
+    #[cfg(feature = "mdgps")]
     if let Err(e) = pilqr_mdgps::pin_cpu_numerics() {
         eprintln!("warning: {e}");
     }
     let cli = Cli::parse();
-    if let Err(e) = run(cli) {
+    if let Err(e) = run_with(cli, &registry) {
         match e {
             CliError::Interrupted { .. } => eprintln!("{e}"),
             _ => eprintln!("error: {e}"),
@@ -34,8 +44,13 @@ pub fn main() {
     }
 }
 
-/// Run a parsed command line.
+/// Run a parsed command line with the built-in tasks.
 pub fn run(cli: Cli) -> Result<(), CliError> {
+    run_with(cli, &TaskRegistry::builtin())
+}
+
+/// Run a parsed command line with the tasks of `registry`.
+pub fn run_with(cli: Cli, registry: &TaskRegistry) -> Result<(), CliError> {
     init_tracing();
     let mode = OutputMode::detect(cli.quiet);
     tracing::debug!(?mode, "output mode");
@@ -46,12 +61,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         crate::run::interrupt::install();
     }
     match &cli.command {
-        Command::Train(a) => train::train(a, mode),
-        Command::Compare(a) => train::compare(a, mode),
-        Command::Resume(a) => train::resume(a, mode),
-        Command::Eval(a) => eval::eval(a, mode),
-        Command::Render(a) => render::render(a, mode),
-        Command::Reproduce(a) => reproduce::reproduce(a, mode),
-        Command::List => list::list(),
+        Command::Train(a) => train::train(a, mode, registry),
+        Command::Compare(a) => train::compare(a, mode, registry),
+        Command::Resume(a) => train::resume(a, mode, registry),
+        Command::Eval(a) => eval::eval(a, mode, registry),
+        Command::Render(a) => render::render(a, mode, registry),
+        Command::Reproduce(a) => reproduce::reproduce(a, mode, registry),
+        Command::List => list::list(registry),
     }
 }

@@ -12,6 +12,7 @@ use crate::error::CliError;
 use crate::run::evaluation::single_rollout;
 use crate::run::progress::OutputMode;
 use crate::run::runner::Job;
+use crate::task_registry::{RegistryError, TaskRegistry};
 
 /// GIF frames: every `GIF_STRIDE`-th control step.
 const GIF_STRIDE: usize = 2;
@@ -31,8 +32,16 @@ pub fn render_job(
 ) -> Result<Vec<PathBuf>, CliError> {
     let state = session.state(job, iteration)?;
     let task_name = &session.file.experiment.task;
-    let mut task = pilqr_tasks::render_task_by_name(task_name)
-        .map_err(|e| session.file.invalid("task", e.to_string()))?;
+    let mut task = session
+        .registry
+        .render_task(task_name)
+        .map_err(|e| match e {
+            RegistryError::NotRenderable { .. } => CliError::NotAvailable {
+                command: "render",
+                missing: e.to_string(),
+            },
+            _ => session.file.invalid("task", e.to_string()).into(),
+        })?;
     let names: Vec<String> = task.conditions().iter().map(|c| c.name.clone()).collect();
     let mut written = Vec::with_capacity(conditions.len());
     for &condition in conditions {
@@ -93,9 +102,26 @@ fn file_safe(name: &str) -> String {
         .collect()
 }
 
-/// `pilqr render`.
-pub fn render(args: &RenderArgs, mode: OutputMode) -> Result<(), CliError> {
-    let (session, task) = Session::open(&args.dir)?;
+/// `pilqr render`, with the tasks of `registry`.
+pub fn render(
+    args: &RenderArgs,
+    mode: OutputMode,
+    registry: &TaskRegistry,
+) -> Result<(), CliError> {
+    let (session, task) = Session::open(&args.dir, registry)?;
+    if session
+        .registry
+        .is_renderable(&session.file.experiment.task)
+        == Some(false)
+    {
+        return Err(CliError::NotAvailable {
+            command: "render",
+            missing: RegistryError::NotRenderable {
+                name: session.file.experiment.task.clone(),
+            }
+            .to_string(),
+        });
+    }
     let format = if args.png {
         RenderFormat::Png
     } else {
@@ -145,6 +171,56 @@ pub fn render(args: &RenderArgs, mode: OutputMode) -> Result<(), CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::cli::{Cli, run_with};
+    use crate::test_dir::TestDir;
+    use clap::Parser;
+
+    #[test]
+    fn a_task_registered_without_a_renderer_trains_but_render_says_it_cannot_draw_it() {
+        let tmp = TestDir::new("render-plain");
+        let mut registry = TaskRegistry::new();
+        registry
+            .register("plain-mass", "the point mass without its renderer", || {
+                Ok(pilqr_tasks::task_by_name("point-mass")?)
+            })
+            .unwrap();
+        let config = tmp.path().join("e.toml");
+        std::fs::write(
+            &config,
+            "name = \"plain\"\ntask = \"plain-mass\"\nconditions = [\"start-0\"]\n\
+             methods = [\"lqr-flm\"]\nseeds = [0]\niterations = 1\n[trajopt]\nsamples = 5\n",
+        )
+        .unwrap();
+        let out = tmp.path().join("run");
+        let (config, out_text) = (config.to_str().unwrap(), out.to_str().unwrap());
+        let train = Cli::parse_from([
+            "pilqr", "train", "-q", "--config", config, "--out", out_text,
+        ]);
+        run_with(train, &registry).unwrap();
+        let render = Cli::parse_from(["pilqr", "render", "-q", out_text]);
+        let err = run_with(render, &registry).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let msg = err.to_string();
+        assert!(msg.contains("\"plain-mass\" cannot be rendered"), "{msg}");
+        assert!(msg.contains("register_renderable"), "{msg}");
+        assert!(
+            !out.join("renders").exists()
+                || std::fs::read_dir(out.join("renders"))
+                    .unwrap()
+                    .next()
+                    .is_none(),
+            "a render was written"
+        );
+        // The built-in registry does not know the task: the run's own config is refused.
+        let render = Cli::parse_from(["pilqr", "render", "-q", out_text]);
+        let err = run_with(render, &TaskRegistry::builtin()).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(
+            err.to_string().contains("unknown task \"plain-mass\""),
+            "{err}"
+        );
+    }
 
     #[test]
     fn condition_names_become_file_names() {

@@ -8,7 +8,7 @@ use pilqr_core::Split;
 
 use crate::cli::args::RenderFormat;
 use crate::cli::render::render_job;
-use crate::cli::session::{Session, open_task};
+use crate::cli::session::Session;
 use crate::error::CliError;
 use crate::report::plot::{Metric, curves_from_metrics, plot_curves};
 use crate::report::summary::{Rollouts, markdown, summarise};
@@ -23,7 +23,7 @@ pub fn finish_run(
     mode: OutputMode,
 ) -> Result<(), CliError> {
     let e = &session.file.experiment;
-    let rollouts = Rollouts::of(open_task(&session.file)?.has_physics());
+    let rollouts = Rollouts::of(session.new_task()?.has_physics());
     let table = markdown(&summarise(rows), rollouts);
     let summary = format!(
         "# {}\n\n{}\n\ntask `{}`, {} iteration(s) × {} samples per condition\n\n{}",
@@ -70,10 +70,15 @@ pub fn finish_run(
         plots.extend(written);
     }
 
-    // Renders of the final controllers: every method, its first seed, every condition.
+    // Renders of the final controllers: every method, its first seed, every condition; none
+    // for a task registered without a renderer.
     let mut renders = Vec::new();
     let mut seen = Vec::new();
-    for job in &session.jobs {
+    let renderable = session.registry.is_renderable(&e.task) != Some(false);
+    if !renderable && mode != OutputMode::Quiet {
+        println!("render:  none (task `{}` has no renderer)", e.task);
+    }
+    for job in session.jobs.iter().filter(|_| renderable) {
         if seen.contains(&job.method) {
             continue;
         }

@@ -22,9 +22,14 @@ use crate::report::summary::{Rollouts, summarise};
 use crate::run::metrics_log::MetricsRow;
 use crate::run::progress::OutputMode;
 use crate::run::runner::Job;
+use crate::task_registry::TaskRegistry;
 
-/// `pilqr reproduce`.
-pub fn reproduce(args: &ReproduceArgs, mode: OutputMode) -> Result<(), CliError> {
+/// `pilqr reproduce`, with the tasks of `registry`.
+pub fn reproduce(
+    args: &ReproduceArgs,
+    mode: OutputMode,
+    registry: &TaskRegistry,
+) -> Result<(), CliError> {
     let plan = ReproducePlan::load(&args.plan)?;
     let runs = args.runs.clone().unwrap_or_else(|| {
         PathBuf::from(if args.quick {
@@ -55,7 +60,7 @@ pub fn reproduce(args: &ReproduceArgs, mode: OutputMode) -> Result<(), CliError>
                 entry.config.display()
             );
         }
-        let section = run_entry(&plan, entry, args.quick, &runs, &assets, mode)?;
+        let section = run_entry(&plan, entry, args.quick, &runs, &assets, mode, registry)?;
         if let Outcome::Failed { message } = &section.outcome {
             eprintln!("{}: {message}", section.name);
             failed.push(section.name.clone());
@@ -127,6 +132,7 @@ fn run_entry(
     runs: &Path,
     assets: &Path,
     mode: OutputMode,
+    registry: &TaskRegistry,
 ) -> Result<Section, CliError> {
     let mut file = ExperimentFile::load(&plan.config_path(entry))?;
     {
@@ -136,11 +142,11 @@ fn run_entry(
         }
         e.seeds = entry.run_seeds(&e.seeds, quick);
     }
-    let task = open_task(&file)?;
+    let task = open_task(&file, registry)?;
     let rollouts = Rollouts::of(task.has_physics());
     let conditions = file.validate(task.as_ref())?;
     let e = &file.experiment;
-    require_torch(e.family(), pilqr_mdgps::check_torch)?;
+    require_torch(e.family(), crate::cli::train::check_torch)?;
     let name = e.name.clone();
     let run_dir = runs.join(&name);
     let setup = format!(
@@ -165,7 +171,7 @@ fn run_entry(
     let started = Instant::now();
     let resume = run_dir.join("config.toml").is_file();
     let (session, task) = if resume {
-        Session::open_locked(&run_dir)?
+        Session::open_locked(&run_dir, registry)?
     } else {
         let methods = e.methods.clone();
         let seeds = e.seeds.clone();
@@ -177,6 +183,7 @@ fn run_entry(
             &seeds,
             &run_dir,
             false,
+            registry,
         )?;
         (session, task)
     };

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use pilqr_core::{LinearGaussianPolicy, Policy, Task};
+#[cfg(feature = "mdgps")]
 use pilqr_mdgps::{MeanAction, NnPolicy};
 
 use crate::config::experiment::{ExperimentFile, RunConditions};
@@ -12,14 +13,21 @@ use crate::config::method::{Family, Method};
 use crate::error::CliError;
 use crate::run::checksum::crc32;
 use crate::run::evaluation::MeanPolicy;
+#[cfg(feature = "mdgps")]
 use crate::run::mdgps_trainer::MdgpsTrainer;
 use crate::run::run_dir::RunDir;
 use crate::run::runner::{Job, Trainer, load_controller, load_job};
 use crate::run::trajopt_trainer::TrajOptTrainer;
+use crate::task_registry::TaskRegistry;
 
-/// The task an experiment names; an unknown name is an error on the `task` field.
-pub fn open_task(file: &ExperimentFile) -> Result<Box<dyn Task>, CliError> {
-    pilqr_tasks::task_by_name(&file.experiment.task)
+/// The task an experiment names, from `registry`; an unknown name (or a constructor that
+/// fails) is an error on the `task` field.
+pub fn open_task(
+    file: &ExperimentFile,
+    registry: &TaskRegistry,
+) -> Result<Box<dyn Task>, CliError> {
+    registry
+        .task(&file.experiment.task)
         .map_err(|e| file.invalid("task", e.to_string()).into())
 }
 
@@ -35,6 +43,8 @@ pub struct Session {
     pub jobs: Vec<Job>,
     /// CRC-32 of `config.toml`'s text, stored in every checkpoint.
     pub digest: u32,
+    /// Where the run's task is built from.
+    pub registry: TaskRegistry,
 }
 
 /// Every (method, seed) pair, methods outermost.
@@ -50,6 +60,7 @@ pub enum JobState {
     /// Local controllers (trajectory optimisation), one per trained condition.
     Local(Vec<LinearGaussianPolicy>),
     /// A global policy (MDGPS).
+    #[cfg(feature = "mdgps")]
     Global(Box<NnPolicy>),
 }
 
@@ -67,6 +78,7 @@ impl JobState {
                 let index = conditions.train.iter().position(|&c| c == condition)?;
                 Some(Box::new(MeanPolicy(s.get(index)?)))
             }
+            #[cfg(feature = "mdgps")]
             JobState::Global(s) => Some(Box::new(MeanAction(s.as_ref()))),
         }
     }
@@ -83,6 +95,7 @@ impl JobState {
                 let index = conditions.train.iter().position(|&c| c == condition)?;
                 Some(s.get(index)?)
             }
+            #[cfg(feature = "mdgps")]
             JobState::Global(s) => Some(s.as_ref()),
         }
     }
@@ -92,6 +105,9 @@ impl Session {
     /// Start a new run in `out` from a validated experiment: create the directory (refusing one
     /// that holds anything; with `force`, replacing a run it holds) and write the resolved
     /// config. Returns the session.
+    // Each argument is a separate part of the new run, and the three callers have them all at
+    // hand: a struct bundling them would only be built to be taken apart here.
+    #[allow(clippy::too_many_arguments)]
     pub fn create(
         file: &ExperimentFile,
         task: &dyn Task,
@@ -100,6 +116,7 @@ impl Session {
         seeds: &[u64],
         out: &Path,
         force: bool,
+        registry: &TaskRegistry,
     ) -> Result<Session, CliError> {
         let resolved = file.experiment.resolved(task, &conditions, methods, seeds);
         let text = resolved.to_toml().map_err(|e| CliError::Run {
@@ -119,24 +136,31 @@ impl Session {
             jobs: jobs(methods, seeds),
             conditions,
             file,
+            registry: registry.clone(),
         })
     }
 
-    /// Open the run in `dir` and its task, to read it.
-    pub fn open(dir: &Path) -> Result<(Session, Box<dyn Task>), CliError> {
-        Session::open_dir(RunDir::open(dir)?)
+    /// Open the run in `dir` and its task (built from `registry`), to read it.
+    pub fn open(dir: &Path, registry: &TaskRegistry) -> Result<(Session, Box<dyn Task>), CliError> {
+        Session::open_dir(RunDir::open(dir)?, registry)
     }
 
     /// Open the run in `dir` and its task, to write into it: the directory's lock is held for
     /// as long as the session lives.
-    pub fn open_locked(dir: &Path) -> Result<(Session, Box<dyn Task>), CliError> {
-        Session::open_dir(RunDir::open_locked(dir)?)
+    pub fn open_locked(
+        dir: &Path,
+        registry: &TaskRegistry,
+    ) -> Result<(Session, Box<dyn Task>), CliError> {
+        Session::open_dir(RunDir::open_locked(dir)?, registry)
     }
 
-    fn open_dir(dir: RunDir) -> Result<(Session, Box<dyn Task>), CliError> {
+    fn open_dir(
+        dir: RunDir,
+        registry: &TaskRegistry,
+    ) -> Result<(Session, Box<dyn Task>), CliError> {
         let text = dir.read_config()?;
         let file = ExperimentFile::parse(&dir.config_path(), &text)?;
-        let task = open_task(&file)?;
+        let task = open_task(&file, registry)?;
         let conditions = file.validate(task.as_ref())?;
         let e = &file.experiment;
         let session = Session {
@@ -145,8 +169,14 @@ impl Session {
             conditions,
             dir,
             file,
+            registry: registry.clone(),
         };
         Ok((session, task))
+    }
+
+    /// A new instance of the run's task.
+    pub fn new_task(&self) -> Result<Box<dyn Task>, CliError> {
+        open_task(&self.file, &self.registry)
     }
 
     /// Whether the run trains local controllers or a global policy.
@@ -164,6 +194,7 @@ impl Session {
     }
 
     /// The MDGPS trainer of this run, driving `task`.
+    #[cfg(feature = "mdgps")]
     pub fn mdgps_trainer(&self, task: Box<dyn Task>) -> Result<MdgpsTrainer, CliError> {
         MdgpsTrainer::new(self.file.experiment.clone(), self.conditions.clone(), task)
     }
@@ -222,9 +253,18 @@ impl Session {
             Family::Trajopt => {
                 JobState::Local(self.saved_controller::<TrajOptTrainer>(job, iteration)?)
             }
+            #[cfg(feature = "mdgps")]
             Family::Mdgps => JobState::Global(Box::new(
                 self.saved_controller::<MdgpsTrainer>(job, iteration)?,
             )),
+            // A build without MDGPS refuses an MDGPS run's config when it opens the run.
+            #[cfg(not(feature = "mdgps"))]
+            Family::Mdgps => {
+                return Err(CliError::NotAvailable {
+                    command: "eval",
+                    missing: crate::config::experiment::NO_MDGPS.to_string(),
+                });
+            }
         })
     }
 

@@ -4,8 +4,6 @@
 //! command checks that libtorch computes in this process ([`pilqr_mdgps::check_torch`]); the
 //! `*_with` variants take that check as an argument so that its failure path is testable.
 
-use pilqr_mdgps::TorchUnavailable;
-
 use crate::cli::args::{CompareArgs, ResumeArgs, TrainArgs};
 use crate::cli::report::finish_run;
 use crate::cli::session::{Session, open_task};
@@ -15,16 +13,33 @@ use crate::error::CliError;
 use crate::run::metrics_log::{MetricsLog, MetricsRow};
 use crate::run::progress::OutputMode;
 use crate::run::runner::run_jobs;
+use crate::task_registry::TaskRegistry;
 
 /// The check that libtorch works, run before an MDGPS run starts.
-pub type TorchProbe = fn() -> Result<(), TorchUnavailable>;
+pub type TorchProbe = fn() -> Result<(), CliError>;
+
+/// Whether libtorch computes in this process ([`pilqr_mdgps::check_torch`]).
+#[cfg(feature = "mdgps")]
+pub fn check_torch() -> Result<(), CliError> {
+    pilqr_mdgps::check_torch().map_err(CliError::from)
+}
+
+/// A build without MDGPS has no libtorch to check: it refuses MDGPS experiments when it reads
+/// them.
+#[cfg(not(feature = "mdgps"))]
+pub fn check_torch() -> Result<(), CliError> {
+    Err(CliError::NotAvailable {
+        command: "train",
+        missing: crate::config::experiment::NO_MDGPS.to_string(),
+    })
+}
 
 /// Fail with a clear message, before anything is written, when `family` needs libtorch and
 /// `probe` says it does not work.
 pub fn require_torch(family: Family, probe: TorchProbe) -> Result<(), CliError> {
     match family {
         Family::Trajopt => Ok(()),
-        Family::Mdgps => probe().map_err(CliError::from),
+        Family::Mdgps => probe(),
     }
 }
 
@@ -36,14 +51,20 @@ fn warn(file: &ExperimentFile) {
 }
 
 /// `pilqr train`: the experiment's first method, one seed.
-pub fn train(args: &TrainArgs, mode: OutputMode) -> Result<(), CliError> {
-    train_with(args, mode, pilqr_mdgps::check_torch)
+pub fn train(args: &TrainArgs, mode: OutputMode, registry: &TaskRegistry) -> Result<(), CliError> {
+    train_with(args, mode, registry, check_torch)
 }
 
 /// [`train`] with the libtorch check `probe`.
-pub fn train_with(args: &TrainArgs, mode: OutputMode, probe: TorchProbe) -> Result<(), CliError> {
-    let file = ExperimentFile::load(&args.config)?;
-    let task = open_task(&file)?;
+pub fn train_with(
+    args: &TrainArgs,
+    mode: OutputMode,
+    registry: &TaskRegistry,
+    probe: TorchProbe,
+) -> Result<(), CliError> {
+    let mut file = ExperimentFile::load(&args.config)?;
+    args.budget.apply(&mut file)?;
+    let task = open_task(&file, registry)?;
     let conditions = file.validate(task.as_ref())?;
     warn(&file);
     let e = &file.experiment;
@@ -62,14 +83,20 @@ pub fn train_with(args: &TrainArgs, mode: OutputMode, probe: TorchProbe) -> Resu
         &[seed],
         &out,
         args.force,
+        registry,
     )?;
     execute_new(&session, task, mode).map(drop)
 }
 
 /// `pilqr compare`: several methods and seeds, same task, budget and settings.
-pub fn compare(args: &CompareArgs, mode: OutputMode) -> Result<(), CliError> {
-    let file = ExperimentFile::load(&args.config)?;
-    let task = open_task(&file)?;
+pub fn compare(
+    args: &CompareArgs,
+    mode: OutputMode,
+    registry: &TaskRegistry,
+) -> Result<(), CliError> {
+    let mut file = ExperimentFile::load(&args.config)?;
+    args.budget.apply(&mut file)?;
+    let task = open_task(&file, registry)?;
     let conditions = file.validate(task.as_ref())?;
     warn(&file);
     let e = &file.experiment;
@@ -124,7 +151,7 @@ pub fn compare(args: &CompareArgs, mode: OutputMode) -> Result<(), CliError> {
         }
         args.seeds.clone()
     };
-    require_torch(e.family(), pilqr_mdgps::check_torch)?;
+    require_torch(e.family(), check_torch)?;
     let out = args
         .out
         .clone()
@@ -137,14 +164,19 @@ pub fn compare(args: &CompareArgs, mode: OutputMode) -> Result<(), CliError> {
         &seeds,
         &out,
         args.force,
+        registry,
     )?;
     execute_new(&session, task, mode).map(drop)
 }
 
 /// `pilqr resume`: continue every job of a run from its last checkpoint.
-pub fn resume(args: &ResumeArgs, mode: OutputMode) -> Result<(), CliError> {
-    let (session, task) = Session::open_locked(&args.dir)?;
-    require_torch(session.family(), pilqr_mdgps::check_torch)?;
+pub fn resume(
+    args: &ResumeArgs,
+    mode: OutputMode,
+    registry: &TaskRegistry,
+) -> Result<(), CliError> {
+    let (session, task) = Session::open_locked(&args.dir, registry)?;
+    require_torch(session.family(), check_torch)?;
     let rows = MetricsLog::in_dir(session.dir.root()).read()?;
     if !args.force && !rows.is_empty() && !session.dir.has_checkpoint() {
         return Err(CliError::Argument {
@@ -218,27 +250,31 @@ pub(crate) fn execute(
             let trainer = session.trajopt_trainer(task)?;
             run_jobs(&trainer, dir, digest, jobs, iterations, mode, resume)?
         }
+        #[cfg(feature = "mdgps")]
         Family::Mdgps => {
             let trainer = session.mdgps_trainer(task)?;
             run_jobs(&trainer, dir, digest, jobs, iterations, mode, resume)?
         }
+        #[cfg(not(feature = "mdgps"))]
+        Family::Mdgps => check_torch().map(|()| Vec::new())?,
     };
     finish_run(session, &rows, mode)?;
     Ok(rows)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "mdgps"))]
 mod tests {
     use super::*;
     use crate::test_dir::TestDir;
 
-    fn no_torch() -> Result<(), TorchUnavailable> {
-        Err(TorchUnavailable {
+    fn no_torch() -> Result<(), CliError> {
+        Err(pilqr_mdgps::TorchUnavailable {
             reason: "libtorch_cpu.so could not be loaded (simulated)".into(),
-        })
+        }
+        .into())
     }
 
-    fn must_not_be_called() -> Result<(), TorchUnavailable> {
+    fn must_not_be_called() -> Result<(), CliError> {
         panic!("a trajectory-optimisation run must not need libtorch")
     }
 
@@ -255,10 +291,12 @@ mod tests {
         let args = TrainArgs {
             config,
             seed: None,
+            budget: Default::default(),
             out: Some(out.clone()),
             force: false,
         };
-        let err = train_with(&args, OutputMode::Quiet, no_torch).unwrap_err();
+        let err =
+            train_with(&args, OutputMode::Quiet, &TaskRegistry::builtin(), no_torch).unwrap_err();
         assert_eq!(err.exit_code(), 2);
         let msg = err.to_string();
         assert!(msg.contains("scripts/with-libtorch"), "{msg}");
@@ -266,6 +304,6 @@ mod tests {
         assert!(!msg.contains('\n'));
         assert!(!out.exists(), "a run directory was created");
         assert!(require_torch(Family::Trajopt, must_not_be_called).is_ok());
-        assert!(require_torch(Family::Mdgps, pilqr_mdgps::check_torch).is_ok());
+        assert!(require_torch(Family::Mdgps, check_torch).is_ok());
     }
 }

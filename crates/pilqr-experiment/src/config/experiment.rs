@@ -52,13 +52,14 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::config::method::LocalMethod;
 use pilqr_core::Task;
 use pilqr_dynamics::DynamicsConfig;
-use pilqr_mdgps::LocalMethod;
 use pilqr_trajopt::driver::TrajOptConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::config::config_file::{ConfigError, load_toml, parse_toml};
+#[cfg(feature = "mdgps")]
 use crate::config::mdgps_settings::MdgpsSettings;
 use crate::config::method::{Family, Method};
 
@@ -123,7 +124,12 @@ pub struct Experiment {
     pub trajopt: Option<TrajOptConfig>,
     /// Settings of MDGPS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg(feature = "mdgps")]
     pub mdgps: Option<MdgpsSettings>,
+    /// The `[mdgps]` table, unread: this build has no MDGPS and refuses MDGPS experiments.
+    #[cfg(not(feature = "mdgps"))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mdgps: Option<toml::Table>,
     /// Settings of the dynamics fitter.
     #[serde(default)]
     pub dynamics: DynamicsConfig,
@@ -141,6 +147,7 @@ impl Experiment {
     }
 
     /// The MDGPS settings (defaults when absent).
+    #[cfg(feature = "mdgps")]
     pub fn mdgps_settings(&self) -> MdgpsSettings {
         self.mdgps.clone().unwrap_or_default()
     }
@@ -149,10 +156,21 @@ impl Experiment {
     pub fn samples(&self) -> usize {
         match self.family() {
             Family::Trajopt => self.trajopt_config().samples,
+            #[cfg(feature = "mdgps")]
             Family::Mdgps => self.mdgps_settings().samples,
+            // A build without MDGPS refuses MDGPS experiments when they are read, so a
+            // normalised experiment never gets here; nothing is sampled for one.
+            #[cfg(not(feature = "mdgps"))]
+            Family::Mdgps => 0,
         }
     }
 }
+
+/// Why an MDGPS experiment is refused by a build without MDGPS.
+#[cfg(not(feature = "mdgps"))]
+pub const NO_MDGPS: &str = "this pilqr was built without MDGPS (feature `mdgps`): \
+     trajectory-optimisation experiments only; rebuild with default features \
+     (`scripts/with-libtorch cargo build --release`) to run MDGPS";
 
 /// An experiment read from a file, with what is needed to report errors in it.
 #[derive(Debug, Clone)]
@@ -204,6 +222,16 @@ impl ExperimentFile {
             (None, None, Some(_), _) | (None, None, None, Some(_)) => Family::Mdgps,
             (None, None, None, None) => Family::Trajopt,
         };
+        #[cfg(not(feature = "mdgps"))]
+        if family == Family::Mdgps {
+            let field = match (e.algorithm, e.methods.first(), e.local) {
+                (Some(_), ..) => "algorithm",
+                (None, Some(_), _) => "methods",
+                (None, None, Some(_)) => "local",
+                (None, None, None) => "mdgps",
+            };
+            return Err(self.invalid(field, NO_MDGPS));
+        }
         let mut methods = e.methods.clone();
         if let Some(local) = e.local {
             if family != Family::Mdgps {

@@ -1,9 +1,9 @@
 //! Checking a loaded experiment against its task: names, counts, conditions (trained on and
 //! held out) and every settings table, with errors on the offending field and line.
 
+use crate::config::method::LocalMethod;
 use pilqr_core::{Split, Task};
 use pilqr_dynamics::DynamicsError;
-use pilqr_mdgps::LocalMethod;
 use pilqr_trajopt::init::InitConfig;
 use pilqr_trajopt::{LqrFlmConfig, Pi2Config, TrajOptError};
 
@@ -86,13 +86,21 @@ impl ExperimentFile {
                 c.validate(task.dims().horizon)
                     .map_err(|err| self.trajopt_error(&err))?
             }
+            #[cfg(feature = "mdgps")]
             Family::Mdgps => {
                 let m = e.mdgps_settings();
                 self.check_local_tables("mdgps", &m.lqr, &m.pi2, &m.init)?;
             }
+            #[cfg(not(feature = "mdgps"))]
+            Family::Mdgps => {
+                return Err(self.invalid("algorithm", crate::config::experiment::NO_MDGPS));
+            }
         }
         match e.family() {
             Family::Trajopt => {}
+            #[cfg(not(feature = "mdgps"))]
+            Family::Mdgps => {}
+            #[cfg(feature = "mdgps")]
             Family::Mdgps => e.mdgps_settings().validate().map_err(|(field, reason)| {
                 let path = if field.is_empty() {
                     "mdgps".to_string()
@@ -143,7 +151,11 @@ impl ExperimentFile {
             .any(|m| matches!(m.local(), LocalMethod::Pi2 | LocalMethod::Pilqr));
         let (table, threshold) = match e.family() {
             Family::Trajopt => ("trajopt", e.trajopt_config().pi2.kl_threshold),
+            #[cfg(feature = "mdgps")]
             Family::Mdgps => ("mdgps", e.mdgps_settings().pi2.kl_threshold),
+            // Refused when read by a build without MDGPS: nothing to warn about.
+            #[cfg(not(feature = "mdgps"))]
+            Family::Mdgps => return Vec::new(),
         };
         let samples = e.samples();
         let log_n = (samples as f64).ln();
@@ -173,6 +185,7 @@ impl ExperimentFile {
             available,
         )
         .map_err(|m| self.invalid(field, format!("{samples} samples per condition {m}")))?;
+        #[cfg(feature = "mdgps")]
         if e.family() == Family::Mdgps {
             let hidden = e.mdgps_settings().network.hidden;
             let bytes = memory_estimate::network_bytes(&dims, &hidden, conditions, samples);

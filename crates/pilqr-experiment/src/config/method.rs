@@ -5,7 +5,11 @@
 use std::fmt;
 use std::str::FromStr;
 
-use pilqr_mdgps::LocalMethod;
+#[cfg(not(feature = "mdgps"))]
+pub use crate::config::local_method::LocalMethod;
+/// The local method of a run (MDGPS's own type in a build with MDGPS).
+#[cfg(feature = "mdgps")]
+pub use pilqr_mdgps::LocalMethod;
 use serde::{Deserialize, Serialize};
 
 /// What a method trains.

@@ -4,6 +4,9 @@
 pub mod config_file;
 pub mod experiment;
 pub mod experiment_check;
+#[cfg(not(feature = "mdgps"))]
+pub mod local_method;
+#[cfg(feature = "mdgps")]
 pub mod mdgps_settings;
 pub mod memory_estimate;
 pub mod method;

@@ -5,6 +5,7 @@ pub mod checkpoint;
 pub mod checksum;
 pub mod evaluation;
 pub mod interrupt;
+#[cfg(feature = "mdgps")]
 pub mod mdgps_trainer;
 pub mod metrics_log;
 pub mod progress;

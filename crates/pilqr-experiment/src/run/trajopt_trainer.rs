@@ -8,9 +8,9 @@
 use std::cell::RefCell;
 use std::time::Instant;
 
+use crate::config::method::LocalMethod;
 use pilqr_core::{LinearGaussianPolicy, RunSeed, Split, Task};
 use pilqr_dynamics::DynamicsFitter;
-use pilqr_mdgps::LocalMethod;
 use pilqr_trajopt::driver::{Algorithm, IterationMetrics, TrajOpt};
 
 use crate::config::experiment::Experiment;
