@@ -5,9 +5,10 @@ WITH_TORCH := scripts/with-libtorch
 .PHONY: demo test lint bench doc reproduce reproduce-quick check-no-torch
 
 ## The main job: the headline experiment (paper Fig. 3, gripper pusher hard condition,
-## PILQR vs LQR-FLM vs PI2, 3 seeds) on its shipped configuration; results in runs/.
+## PILQR vs LQR-FLM vs PI2, 3 seeds) on its shipped configuration; results in
+## runs/gripper_pusher_hard-compare/, replaced by each new `make demo` (--force).
 demo:
-	$(WITH_TORCH) cargo run --release --bin pilqr -- compare --config experiments/gripper_pusher_hard.toml
+	$(WITH_TORCH) cargo run --release --bin pilqr -- compare --config experiments/gripper_pusher_hard.toml --force
 
 ## Every experiment of the paper (experiments/reproduce.toml) -> docs/results.md.
 reproduce:
@@ -18,9 +19,11 @@ reproduce-quick:
 	$(WITH_TORCH) cargo run --release --bin pilqr -- reproduce --quick
 
 ## All tests of the workspace (unit, integration, doc tests; the libtorch smoke test included),
-## then the check that `pilqr` builds and trains without libtorch.
+## every criterion benchmark run once in test mode (compiled and exercised, not timed), then the
+## check that `pilqr` builds and trains without libtorch.
 test:
 	$(WITH_TORCH) cargo test --workspace
+	$(WITH_TORCH) cargo test --workspace --bench '*'
 	$(MAKE) check-no-torch
 
 ## Formatting, lints and docs, as required before every commit.

@@ -10,10 +10,10 @@
 //! - [`Policy`] — anything mapping `(t, x, obs, ε)` to an action (local controllers, neural nets).
 //! - [`SampleBatch`] — `N` rollouts of a condition: states, actions, observations, the noise that
 //!   generated the actions (PILQR reuses it), per-step costs; validated on construction.
-//! - [`Cost`] and the cost library of DESIGN.md §4.1 ([`ActionCost`], [`StateCost`] with the
+//! - [`Cost`] and the cost library of docs/design.md §4.1 ([`ActionCost`], [`StateCost`] with the
 //!   smooth l1/l2 [`Penalty`] and [`Ramp`]s, [`WaypointCost`], [`RegionCost`], [`WeightedSum`]),
 //!   with analytic derivatives; [`CostModelBuilder`] turns them into the local quadratic model
-//!   [`CostModel`] of DESIGN.md §3.
+//!   [`CostModel`] of docs/design.md §3.
 //! - [`Task`] — the environment interface, for simulators and real robots alike;
 //!   [`sample_policy`] rolls out a policy in a task, in parallel and deterministically.
 //! - [`RunSeed`] — one seed per run, a derived stream per (iteration, condition, sample);

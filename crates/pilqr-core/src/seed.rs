@@ -5,7 +5,7 @@
 //! [`crate::Task::reset_seeded`]). They are derived under different labels, so a task that draws
 //! from its stream never shifts the action noise, and vice versa.
 //!
-//! Results must not depend on thread count or scheduling (DESIGN.md §3): instead of sharing one
+//! Results must not depend on thread count or scheduling (docs/design.md §3): instead of sharing one
 //! generator, every consumer derives its own stream from the run seed and the indices that name
 //! it. Streams are [`ChaCha8Rng`] generators (portable, serialisable) seeded from a SplitMix64
 //! mix of the run seed, a purpose label and the indices.

@@ -140,7 +140,7 @@ mod prior_setting {
     }
 }
 
-/// Settings of the GMM dynamics prior (DESIGN.md §4.2) and of its EM fit.
+/// Settings of the GMM dynamics prior (docs/design.md §4.2) and of its EM fit.
 ///
 /// | field | default | meaning |
 /// |---|---|---|

@@ -27,7 +27,7 @@ pub struct BufferedTrajectory {
     pub u: Vec<f64>,
 }
 
-/// The GMM dynamics prior of DESIGN.md §4.2.
+/// The GMM dynamics prior of docs/design.md §4.2.
 ///
 /// Keeps **exactly** the last `max_samples` trajectories seen (across iterations), fits a
 /// [`Gmm`] over their transition points `[x_t; u_t; x_{t+1}]` (dimension `D = 2dX + dU`) with

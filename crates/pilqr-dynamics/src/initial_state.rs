@@ -6,7 +6,7 @@ use pilqr_core::SampleBatch;
 use crate::error::DynamicsError;
 use crate::niw_prior::NiwPrior;
 
-/// Fit the initial-state distribution from the `x_0` of the batch (DESIGN.md §4.2):
+/// Fit the initial-state distribution from the `x_0` of the batch (docs/design.md §4.2):
 /// `x0mu` = sample mean; `x0sigma = diag(max(var_j, initial_state_var))` (population variance),
 /// plus, when `prior` = `(μ00, Φ0, m0, n00)` is given,
 /// `(Φ0 + (N m0/(N+m0)) (x0mu−μ00)(x0mu−μ00)ᵀ) / (N + n00)`.

@@ -1,6 +1,6 @@
 //! # pilqr-dynamics
 //!
-//! Time-varying linear-Gaussian dynamics fitted from samples (DESIGN.md §4.2):
+//! Time-varying linear-Gaussian dynamics fitted from samples (docs/design.md §4.2):
 //! `x_{t+1} ~ N(Fm_t [x_t; u_t] + fv_t, dyn_covar_t)`, `x_0 ~ N(x0mu, x0sigma)`.
 //!
 //! - [`DynamicsFitter`] — what an algorithm calls once per iteration and condition: keeps the

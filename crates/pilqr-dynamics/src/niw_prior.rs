@@ -10,7 +10,7 @@ use crate::error::{DynamicsError, check_finite};
 /// freedom of the covariance, in pseudo-observations).
 ///
 /// The posterior covariance estimate from `N` points with mean `μ̂` and biased covariance `S` is
-/// `Σ = (N·S + Φ + (N m/(N+m)) (μ̂−μ0)(μ̂−μ0)ᵀ) / (N + n0)` (DESIGN.md §4.2).
+/// `Σ = (N·S + Φ + (N m/(N+m)) (μ̂−μ0)(μ̂−μ0)ᵀ) / (N + n0)` (docs/design.md §4.2).
 ///
 /// [`Gmm::inference`](crate::Gmm::inference) returns the *normalised* prior (`m = 1`,
 /// `n0 = (N_g−2−D)/N_g` clamped at 0, `Φ = Σ_mix`); [`NiwPrior::with_strength`] scales it.

@@ -10,7 +10,7 @@ use crate::initial_state::fit_initial_state_into;
 use crate::linear_dynamics::LinearDynamics;
 
 /// Plain per-step ridge regression `x_{t+1} ~ N(Fm_t [x_t;u_t] + fv_t, dyn_covar_t)` and the
-/// initial state without prior (DESIGN.md §4.2).
+/// initial state without prior (docs/design.md §4.2).
 ///
 /// For each `t < T−1`: the biased sample covariance of `[x_t; u_t; x_{t+1}]` over the `N`
 /// samples, `regularization` added to the diagonal of its `[x;u]` block, conditioned on

@@ -307,7 +307,7 @@ fn inference_matches_mixture_moments() {
 
 #[test]
 fn conditional_fit_with_prior_matches_formula() {
-    // Independent evaluation of DESIGN §4.2's posterior and conditioning.
+    // Independent evaluation of docs/design.md §4.2's posterior and conditioning.
     let (a, b, n) = (3usize, 2usize, 4usize);
     let d = a + b;
     let mut rng = ChaCha8Rng::seed_from_u64(8);

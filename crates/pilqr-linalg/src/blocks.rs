@@ -1,6 +1,6 @@
 //! Views of the `[x; u]` blocks of matrices and vectors over a state-action pair.
 //!
-//! Many quantities in DESIGN.md live on `y = [x; u]` (`dX + dU` entries): the cost model
+//! Many quantities in docs/design.md live on `y = [x; u]` (`dX + dU` entries): the cost model
 //! `Cm_t, cv_t`, the joint Gaussian `μ_t, S_t` of the forward pass, `Q` in the backward pass.
 //! These helpers name their blocks so that index arithmetic is written once.
 

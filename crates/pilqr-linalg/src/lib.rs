@@ -5,7 +5,7 @@
 //! The matrices of trajectory-centric RL are small (`dX + dU` is at most a few dozen) but there
 //! are many of them: one per time step for gains, dynamics, cost models and value functions.
 //! This crate provides the few operations every other pilqr crate needs, with the conventions of
-//! `DESIGN.md`:
+//! `docs/design.md`:
 //!
 //! - [`Cholesky`] — SPD factorisation `A = L Lᵀ` with an optional jitter retry that *reports* the
 //!   jitter it added, and `solve`, `inverse`, `log_det` through the factor. It owns its
@@ -17,7 +17,7 @@
 //!   per-step `faer` views; they serialise with serde.
 //!
 //! All faer calls use `Par::Seq`: at these sizes threading costs more than it saves, and
-//! parallelism belongs across conditions and samples (DESIGN.md §7, §4.8).
+//! parallelism belongs across conditions and samples (docs/design.md §7, §4.8).
 //!
 //! ## Example
 //!

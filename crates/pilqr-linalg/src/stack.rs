@@ -1,6 +1,6 @@
 //! Time-indexed stacks of matrices and vectors stored contiguously.
 //!
-//! A [`MatStack`] holds `len` matrices of `rows x cols` (DESIGN.md writes its shape
+//! A [`MatStack`] holds `len` matrices of `rows x cols` (docs/design.md writes its shape
 //! `[T, rows, cols]`): gains `K [T,dU,dX]`, dynamics `Fm [T,dX,dX+dU]`, cost models
 //! `Cm [T,dX+dU,dX+dU]`… Each step is stored column-major in one `Vec<f64>`, so a step's view is
 //! a free `faer::MatRef` and the whole stack serialises as one flat array.

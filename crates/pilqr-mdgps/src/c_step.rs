@@ -1,6 +1,6 @@
 //! MDGPS's C-step for one condition: update the local controller with LQR-FLM, PILQR or PI2,
 //! the KL bound taken against the linearised global policy `π̄ = (pol_K, pol_k, pol_S)`
-//! (DESIGN.md §4.6 step 4); see [`c_step`].
+//! (docs/design.md §4.6 step 4); see [`c_step`].
 
 use pilqr_core::{CostModel, LinearGaussianPolicy, SampleBatch};
 use pilqr_dynamics::LinearDynamics;

@@ -21,7 +21,7 @@ use crate::step_adjust::MdgpsStepRule;
 /// | `kl_step` | 0.2 | base KL step per time step, `ε_t = kl_step · step_mult` |
 /// | `init_step_mult` | 1 | step multiplier of the first C-step |
 /// | `min_step_mult`, `max_step_mult` | 0.01, 10 | bounds of the step multiplier |
-/// | `step_rule` | `laplace` | `laplace` or `mc` (DESIGN.md §4.6), averaged over conditions |
+/// | `step_rule` | `laplace` | `laplace` or `mc` (docs/design.md §4.6), averaged over conditions |
 /// | `sample_on_policy` | false | sample the network instead of the local controllers (from the second iteration) |
 /// | `lqr` | LQR-FLM defaults | LQR stage of `lqr-flm` and `pilqr` |
 /// | `pi2` | PI2 defaults | `pi2`, and the PI2 stage of `pilqr` |

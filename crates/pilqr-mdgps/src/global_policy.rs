@@ -7,7 +7,7 @@ use crate::error::MdgpsError;
 
 /// `π(u | o) = N(μ(o), diag(variance))`: what the policy linearisation and the C-step need
 /// from a global policy. [`crate::NnPolicy`] implements it; a linear map can too (useful in
-/// tests, DESIGN.md §4.6).
+/// tests, docs/design.md §4.6).
 pub trait GlobalPolicy: Policy {
     /// Observation width `dO`.
     fn obs_dim(&self) -> usize;

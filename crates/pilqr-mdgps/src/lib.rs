@@ -1,6 +1,6 @@
 //! # pilqr-mdgps
 //!
-//! Mirror-descent guided policy search (DESIGN.md §4.6): the layer that turns the local
+//! Mirror-descent guided policy search (docs/design.md §4.6): the layer that turns the local
 //! time-varying linear-Gaussian controllers of several conditions into one neural-network
 //! policy, trained with libtorch through [`tch`] on the CPU.
 //!

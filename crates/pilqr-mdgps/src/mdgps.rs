@@ -1,4 +1,4 @@
-//! The MDGPS loop (DESIGN.md §4.6): sample → fit dynamics → (first iteration: catch-up S-step)
+//! The MDGPS loop (docs/design.md §4.6): sample → fit dynamics → (first iteration: catch-up S-step)
 //! → linearise the global policy → step-size rule → C-step against the linearisation →
 //! S-step.
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{MdgpsError, check_finite, check_len};
 
 /// Smallest standard deviation used for a scale: constant observation entries get scale 1e3
-/// instead of an infinite one (DESIGN.md §4.6).
+/// instead of an infinite one (docs/design.md §4.6).
 pub const MIN_STD: f64 = 1e-3;
 
 /// `ô = o·scale + bias` per observation entry, with `scale = 1/max(std, 1e-3)` and

@@ -92,7 +92,7 @@ fn importance_log_weights(rho: &mut [f64]) {
 
 /// PI2 on `batch` (drawn from a policy whose action log-densities are `sampler_log_density`,
 /// `[N, T]` sample-major) with the KL bound `epsilon` per step taken against `reference`: PI2
-/// as MDGPS's local method (the choice made for DESIGN.md §4.6 with PI2).
+/// as MDGPS's local method (the choice made for docs/design.md §4.6 with PI2).
 ///
 /// Per step `t`, PI2 solves `min_p E_p[S_t]` subject to `KL(p ‖ π̄_t) ≤ ε` over distributions
 /// of the action `u_t`, whose solution is `p* ∝ π̄_t · exp(−S_t/η_t)`. The samples were drawn

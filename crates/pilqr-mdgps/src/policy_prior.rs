@@ -13,7 +13,7 @@ use crate::error::{MdgpsError, check_finite, check_len};
 use crate::global_policy::GlobalPolicy;
 
 /// Ridge added to the state block of the joint covariance at `t = 0` only, where the samples'
-/// states may coincide (DESIGN.md §4.6).
+/// states may coincide (docs/design.md §4.6).
 pub const FIRST_STEP_RIDGE: f64 = 1e-8;
 
 /// Which samples the policy prior's buffer holds (`policy_sample_mode`).
@@ -46,7 +46,7 @@ struct BufferedSample {
     obs: Vec<f64>,
 }
 
-/// The policy prior of one condition (DESIGN.md §4.6), and the linearisation it supports.
+/// The policy prior of one condition (docs/design.md §4.6), and the linearisation it supports.
 ///
 /// [`PolicyPriorGmm::update`] adds a batch's samples to the buffer (or replaces it, by
 /// [`PolicySampleMode`]; at most `max_samples` samples, the newest) and refits a [`Gmm`] over

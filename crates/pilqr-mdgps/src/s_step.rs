@@ -6,7 +6,7 @@
 //!
 //! with `μ_loc = K_t x + k_t` and `Σ_loc` from the new local controllers, `ô` the normalised
 //! observation, `w` the normalised per-row weight (see [`crate::normalize_weights`]), plus
-//! weight decay; then sets `Σ_π = diag(1 / diag(mean local precision))` (DESIGN.md §4.6).
+//! weight decay; then sets `Σ_π = diag(1 / diag(mean local precision))` (docs/design.md §4.6).
 //!
 //! Two backends run this same algorithm ([`SStepBackend`]): the default native one (plain
 //! Rust, fixed summation orders, the same bits on every x86-64 CPU) and the libtorch one it is

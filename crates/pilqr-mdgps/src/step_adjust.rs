@@ -1,5 +1,5 @@
 //! MDGPS's step-size rule: compare the improvement the C-step predicted with the one that
-//! happened, averaged over the conditions, and scale the KL step accordingly (DESIGN.md §4.6).
+//! happened, averaged over the conditions, and scale the KL step accordingly (docs/design.md §4.6).
 //!
 //! Model the improvement as `I(ε) = (pred/ε)·ε + ((act − pred)/ε²)·ε²` in the KL step `ε`; it
 //! is largest at `ε' = pred / (2 (pred − act)) · ε`, hence the multiplier

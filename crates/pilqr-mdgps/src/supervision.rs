@@ -22,7 +22,7 @@ pub struct SStepCondition<'a> {
     pub weights: Option<&'a [f64]>,
 }
 
-/// Normalise per-row weights as DESIGN.md §4.6 prescribes: scale them to mean 1, clip at twice
+/// Normalise per-row weights as docs/design.md §4.6 prescribes: scale them to mean 1, clip at twice
 /// their robust median (the median of those above 1e-2), and divide by that median, so that a
 /// typical row weighs about 1 and no row more than 2.
 ///

@@ -12,7 +12,7 @@ use pilqr_mdgps::{
     PolicySampleMode, SStepConfig, s_step,
 };
 
-/// `μ(o) = K o + k`, `Σ_π = diag(variance)`: the linear global policy of DESIGN.md §4.6.
+/// `μ(o) = K o + k`, `Σ_π = diag(variance)`: the linear global policy of docs/design.md §4.6.
 struct LinearGlobal {
     gain: Vec<f64>,
     offset: Vec<f64>,

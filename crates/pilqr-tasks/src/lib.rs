@@ -1,6 +1,6 @@
 //! # pilqr-tasks
 //!
-//! The simulated task suite of pilqr (DESIGN.md §5): environments implementing
+//! The simulated task suite of pilqr (docs/design.md §5): environments implementing
 //! [`pilqr_core::Task`] on the rapier3d physics engine, and a renderer.
 //!
 //! - [`PointMass`] (`point-mass`) — a damped 2-D point, pure Rust, for tests;

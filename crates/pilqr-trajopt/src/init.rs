@@ -1,4 +1,4 @@
-//! Initial controllers (DESIGN.md §4.7): `init_pd` and `init_lqr`.
+//! Initial controllers (docs/design.md §4.7): `init_pd` and `init_lqr`.
 //!
 //! Both act on the joints named by the task's [`StateLayout`]: action `i` drives the joint whose
 //! position is state entry `joint_pos.start + i` and velocity `joint_vel.start + i`.

@@ -1,5 +1,5 @@
 //! KL divergence between two linear-Gaussian controllers in expectation under a state
-//! distribution (DESIGN.md §4.3 step 4).
+//! distribution (docs/design.md §4.3 step 4).
 //!
 //! For controllers `p(u|x) = N(K x + k, Σ)` (new) and `p̄(u|x) = N(K̄ x + k̄, Σ̄)` (reference) and
 //! states `x ~ N(μ_x, Σ_x)`:

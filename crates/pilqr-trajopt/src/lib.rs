@@ -1,7 +1,7 @@
 //! # pilqr-trajopt
 //!
 //! Trajectory optimisation of time-varying linear-Gaussian controllers
-//! `u_t = K_t x_t + k_t + chol(Σ_t)ᵀ ε_t` (DESIGN.md §4.3–§4.5, §4.7):
+//! `u_t = K_t x_t + k_t + chol(Σ_t)ᵀ ε_t` (docs/design.md §4.3–§4.5, §4.7):
 //!
 //! - [`lqr_flm`] — **LQR-FLM**: LQR against fitted linear dynamics with a KL bound to a
 //!   reference controller (the previous one, or MDGPS's linearised global policy), entropy

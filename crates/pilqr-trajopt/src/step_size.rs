@@ -1,4 +1,4 @@
-//! Step sizes that may vary along the horizon and across iterations (DESIGN.md §4.3 step 5).
+//! Step sizes that may vary along the horizon and across iterations (docs/design.md §4.3 step 5).
 //!
 //! A [`PerStep`] value is a scalar, a length-`T` array, or a linear ramp `{ start, end }` from
 //! `t = 0` to `t = T−1` (the released pusher configuration used `ε_t` falling from 0.6 to 0.2).

@@ -1,5 +1,5 @@
-//! Costs: per-step values and analytic derivatives along a trajectory (DESIGN.md §4.1), and the
-//! local quadratic cost model built from them (DESIGN.md §3).
+//! Costs: per-step values and analytic derivatives along a trajectory (docs/design.md §4.1), and the
+//! local quadratic cost model built from them (docs/design.md §3).
 //!
 //! A [`Cost`] adds its per-step value `l_t` and, when asked, its derivatives
 //! `l_x, l_u, l_xx, l_uu, l_ux` into a [`CostDerivatives`] buffer, scaled by a weight. Sums are

@@ -1,5 +1,5 @@
 //! The local quadratic cost model `c(x,u) ≈ ½ yᵀ Cm_t y + yᵀ cv_t + cc_t`, `y = [x; u]`,
-//! built from the costs' derivatives at the samples (DESIGN.md §3).
+//! built from the costs' derivatives at the samples (docs/design.md §3).
 
 use pilqr_linalg::{MatStack, VecStack};
 use serde::{Deserialize, Serialize};

@@ -11,7 +11,7 @@ use crate::sample::TrajectoryRef;
 ///
 /// - `indices` select state entries: joint angles for a joint-space term, or the end-effector
 ///   points that are part of the state for a forward-kinematics point cost (whose derivatives are
-///   then exact and cheap, DESIGN.md §4.1);
+///   then exact and cheap, docs/design.md §4.1);
 /// - `relative_to` (optional, same length) subtracts other state entries, for a distance between
 ///   two tracked points (gripper to block, block to goal);
 /// - `r_t` is the [`Ramp`] weight, times `final_multiplier` at the last step.

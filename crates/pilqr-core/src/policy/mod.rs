@@ -10,7 +10,7 @@ use crate::error::CoreError;
 ///
 /// The randomness is explicit: the caller draws the standard-normal noise `ε_t` (`dU` values) and
 /// passes it in, so that rollouts are reproducible and the noise can be stored with the sample
-/// (PILQR re-uses it, DESIGN.md §4.5). A policy reads whichever of the state `x` and the
+/// (PILQR re-uses it, docs/design.md §4.5). A policy reads whichever of the state `x` and the
 /// observation `obs` it needs: local controllers use `x`, neural-network policies use `obs`.
 ///
 /// Implementations must be deterministic given their inputs (the sampler runs them from

@@ -1,5 +1,5 @@
 //! The normal-inverse-Wishart prior a fitted mixture gives for a set of query points
-//! (DESIGN.md §4.2): mixture weights from the points' mean responsibilities, then the
+//! (docs/design.md §4.2): mixture weights from the points' mean responsibilities, then the
 //! moments of the weighted mixture.
 
 use faer::reborrow::ReborrowMut;
@@ -11,7 +11,7 @@ use crate::niw_prior::NiwPrior;
 use pilqr_linalg::mirror_lower;
 
 impl Gmm {
-    /// The normalised NIW prior for a query set of points (DESIGN.md §4.2): with
+    /// The normalised NIW prior for a query set of points (docs/design.md §4.2): with
     /// `w_k = mean_i r_ik`, `μ0 = Σ_k w_k μ_k`, `Φ = Σ_k w_k (Σ_k + (μ_k−μ0)(μ_k−μ0)ᵀ)`,
     /// `m = 1`, `n0 = max(0, (N_g − 2 − D) / N_g)`. Scale with [`NiwPrior::with_strength`].
     pub fn inference(&self, points: MatRef<'_, f64>) -> Result<NiwPrior, DynamicsError> {

@@ -1,4 +1,4 @@
-//! Gaussian mixture model fitted by expectation-maximisation (DESIGN.md §4.2).
+//! Gaussian mixture model fitted by expectation-maximisation (docs/design.md §4.2).
 //!
 //! One file per concept:
 //! - this file: the [`Gmm`] type, its serialised form, accessors and the public fitting and

@@ -1,5 +1,5 @@
 //! `pilqr reproduce`: run every experiment of a plan (default `experiments/reproduce.toml`, the
-//! rows of DESIGN.md §6) with `compare`, then write `results.md` with the tables, plots and a
+//! rows of docs/design.md §6) with `compare`, then write `results.md` with the tables, plots and a
 //! render of each method's final behaviour.
 //!
 //! Each experiment runs in `<runs>/<name>`; when that directory already holds the same

@@ -8,7 +8,7 @@
 //! | `kl_step` | 0.2 | base KL step per time step of the C-step, `ε_t = kl_step · step_mult` |
 //! | `init_step_mult` | 1 | first step multiplier |
 //! | `min_step_mult`, `max_step_mult` | 0.01, 10 | bounds of the step multiplier |
-//! | `step_rule` | `"laplace"` | `"laplace"` or `"mc"` (DESIGN.md §4.6), averaged over conditions |
+//! | `step_rule` | `"laplace"` | `"laplace"` or `"mc"` (docs/design.md §4.6), averaged over conditions |
 //! | `sample_on_policy` | false | sample the network instead of the local controllers (from iteration 2) |
 //! | `[mdgps.lqr]` | LQR-FLM defaults | LQR stage (`mdgps-lqr-flm`, `mdgps-pilqr`) |
 //! | `[mdgps.pi2]` | PI2 defaults | `mdgps-pi2`, and PILQR's PI2 stage; keep `kl_threshold` below `log samples` |

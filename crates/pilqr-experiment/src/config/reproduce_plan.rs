@@ -1,6 +1,6 @@
 //! The plan of `pilqr reproduce`: which experiments reproduce which result of the paper, what
 //! the paper saw, how many seeds each runs, and how to shorten each for `--quick`. Read from a TOML file
-//! (`experiments/reproduce.toml` ships the rows of DESIGN.md §6).
+//! (`experiments/reproduce.toml` ships the rows of docs/design.md §6).
 //!
 //! ```toml
 //! [[experiment]]

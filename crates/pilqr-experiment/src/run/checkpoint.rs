@@ -1,4 +1,4 @@
-//! The checkpoint container (DESIGN.md §7): any serde state, written atomically, read defensively.
+//! The checkpoint container (docs/design.md §7): any serde state, written atomically, read defensively.
 //!
 //! Layout of a checkpoint file (all integers little-endian):
 //!

@@ -207,7 +207,7 @@ impl SimWorld {
             .ok_or_else(|| WorldError::InvalidSpec("arm multibody missing".into()))?;
         mb.set_self_contacts_enabled(false);
         // Until the first forward kinematics the fixed root counts as a free joint
-        // (RAPIER_NOTES pitfall 1): run it before touching per-DoF vectors.
+        // (docs/rapier-notes.md, pitfall 1): run it before touching per-DoF vectors.
         mb.forward_kinematics(bodies, true);
         if mb.ndofs() != spec.links.len() {
             return Err(WorldError::InvalidSpec(format!(

@@ -1,7 +1,7 @@
 //! The rapier world layer shared by the simulated tasks.
 //!
 //! A [`SimWorld`] wraps a rapier [`PhysicsWorld`] with what a torque-controlled task needs
-//! (RAPIER_NOTES.md explains the choices):
+//! (docs/rapier-notes.md explains the choices):
 //!
 //! - **arms** ([`ArmSpec`] → [`SimWorld::add_arm`]): chains of revolute joints built as one
 //!   multibody on a fixed base, self-contacts off, implicit joint damping and armature;
@@ -70,7 +70,7 @@ pub struct Timing {
 }
 
 impl Default for Timing {
-    /// 5 × 0.01 s = a 0.05 s control step (DESIGN.md §5).
+    /// 5 × 0.01 s = a 0.05 s control step (docs/design.md §5).
     fn default() -> Self {
         Timing {
             dt: 0.01,
@@ -136,7 +136,7 @@ impl std::fmt::Debug for SimWorld {
 
 impl SimWorld {
     /// An empty world with the given timing and gravity (contact recycling off, which left
-    /// stale contacts in RAPIER_NOTES' measurements).
+    /// stale contacts in docs/rapier-notes.md's measurements).
     pub fn new(timing: Timing, gravity: Vector) -> Self {
         let mut physics = PhysicsWorld::new();
         physics.gravity = gravity;
@@ -299,7 +299,7 @@ impl SimWorld {
     pub fn joint_positions(&self, arm: usize, q: &mut [f64]) {
         let mb = self.multibody(arm);
         for (qi, &id) in q.iter_mut().zip(&self.arms[arm].link_ids) {
-            // A revolute joint's angle is its 4th generalised coordinate (RAPIER_NOTES 5).
+            // A revolute joint's angle is its 4th generalised coordinate (docs/rapier-notes.md, pitfall 5).
             *qi = f64::from(mb.link(id).map_or(0.0, |l| l.joint().coords()[3]));
         }
     }
@@ -325,7 +325,7 @@ impl SimWorld {
 
     /// Velocity of the point `local` of link `link`: `v = J_v q̇ + (J_ω q̇) × (p − com)` with
     /// the link's body Jacobian `J` (rows: centre-of-mass velocity, angular velocity). Link
-    /// bodies' own velocities lag one substep after a step (RAPIER_NOTES pitfall 4).
+    /// bodies' own velocities lag one substep after a step (docs/rapier-notes.md, pitfall 4).
     pub fn link_point_velocity(&self, arm: usize, link: usize, local: Vector) -> Vector {
         let mb = self.multibody(arm);
         let a = &self.arms[arm];
@@ -367,7 +367,7 @@ impl SimWorld {
             .multibody_joints
             .get_multibody_mut(a.multibody)
             .expect("arm multibody exists");
-        // `apply_displacements` adds to the coordinates (RAPIER_NOTES pitfall 2).
+        // `apply_displacements` adds to the coordinates (docs/rapier-notes.md, pitfall 2).
         let mut disp = vec![0.0f32; mb.ndofs()];
         for k in 0..n {
             disp[a.dofs[k]] = (q[k] - current[k]) as f32;

@@ -1,5 +1,5 @@
 //! Reset by snapshot: clone every state part of the rapier world once, restore with
-//! `clone_from` (bit-identical, microseconds; RAPIER_NOTES "Reset and determinism").
+//! `clone_from` (bit-identical, microseconds; docs/rapier-notes.md, "Reset and determinism").
 
 use rapier3d::prelude::{
     BroadPhaseBvh, CCDSolver, ColliderSet, ImpulseJointSet, IslandManager, MultibodyJointSet,

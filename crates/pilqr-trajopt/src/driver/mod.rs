@@ -1,4 +1,4 @@
-//! The per-condition trajectory-optimisation loop (DESIGN.md §4.5, issue 4 deliverable 5).
+//! The per-condition trajectory-optimisation loop (docs/design.md §4.5, issue 4 deliverable 5).
 //!
 //! Each iteration, for every condition: roll out `samples` trajectories of the current
 //! controller → build the quadratic cost model → fit the dynamics → step rule → update with

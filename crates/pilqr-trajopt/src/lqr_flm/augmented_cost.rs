@@ -1,9 +1,9 @@
-//! The KL-augmented cost of LQR-FLM (DESIGN.md §4.3 step 1).
+//! The KL-augmented cost of LQR-FLM (docs/design.md §4.3 step 1).
 //!
 //! `−log p̄(u|x) = ½ yᵀ M y + yᵀ m + const`, `y = [x; u]`, with
 //! `M = [[K̄ᵀP̄K̄, −K̄ᵀP̄], [−P̄K̄, P̄]]` and `m = [K̄ᵀP̄k̄; −P̄k̄]`, `P̄ = Σ̄⁻¹`, for an arbitrary
 //! linear-Gaussian reference `p̄` (the previous controller in plain trajectory optimisation, the
-//! linearised global policy in MDGPS). The augmented cost of DESIGN.md is
+//! linearised global policy in MDGPS). The augmented cost of docs/design.md is
 //! `Ĉm = Cm/(η+ω) + η/(η+ω) M`, `ĉv = cv/(η+ω) + η/(η+ω) m`.
 //!
 //! The backward pass does not assemble this form: it solves the same Lagrangian
@@ -106,7 +106,7 @@ impl KlTerm {
     }
 }
 
-/// DESIGN.md's normalised augmented cost `(Ĉm_t, ĉv_t)` for one η, as a new [`CostModel`]
+/// docs/design.md's normalised augmented cost `(Ĉm_t, ĉv_t)` for one η, as a new [`CostModel`]
 /// (`ĉc` is `cc/(η+ω)`; the reference's constant is dropped, it moves no controller).
 ///
 /// ```

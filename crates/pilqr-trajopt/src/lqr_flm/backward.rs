@@ -1,4 +1,4 @@
-//! The LQR-FLM backward pass (DESIGN.md §4.3 step 2), in coordinates relative to the reference
+//! The LQR-FLM backward pass (docs/design.md §4.3 step 2), in coordinates relative to the reference
 //! ([`crate::lqr_flm::relative_model`]) and allocation-free in its loop.
 //!
 //! For t = T−1 … 0, with `V, v` the value function of step t+1 (zero after the last step):

@@ -1,4 +1,4 @@
-//! Expected cost of a controller under the linear model (DESIGN.md §4.3 step 6).
+//! Expected cost of a controller under the linear model (docs/design.md §4.3 step 6).
 //!
 //! With `[x_t; u_t] ~ N(μ_t, S_t)` from the forward pass, the expected quadratic cost at step t
 //! is `½ tr(Cm_t S_t) + ½ μ_tᵀ Cm_t μ_t + μ_tᵀ cv_t + cc_t`.

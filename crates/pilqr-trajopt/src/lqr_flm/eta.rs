@@ -1,4 +1,4 @@
-//! Choosing η so that the KL meets its step (DESIGN.md §4.3 step 5).
+//! Choosing η so that the KL meets its step (docs/design.md §4.3 step 5).
 //!
 //! - **Global η**: bracketed geometric bisection on `[min_eta, max_eta]`. When the KL is too
 //!   small η was too big: `hi = η`, `η ← max(√(lo·hi), 0.1·hi)`; otherwise `lo = η`,

@@ -1,4 +1,4 @@
-//! The forward pass (DESIGN.md §4.3 step 3): the Gaussian marginals over `[x_t; u_t]` of a
+//! The forward pass (docs/design.md §4.3 step 3): the Gaussian marginals over `[x_t; u_t]` of a
 //! linear-Gaussian controller under linear-Gaussian dynamics.
 //!
 //! From `x_0 ~ N(x0mu, x0sigma)`: `μ_u = K μ_x + k`, `S_xu = S_xx Kᵀ`,

@@ -1,5 +1,5 @@
 //! LQR-FLM: LQR against fitted linear dynamics, kept within a KL step of a reference controller
-//! (DESIGN.md §4.3).
+//! (docs/design.md §4.3).
 //!
 //! The backward pass works in coordinates relative to the reference controller
 //! (`relative_model`: `u = K̄x + k̄ + L̄z`), where the KL term is `η·½|z|²` and nothing else

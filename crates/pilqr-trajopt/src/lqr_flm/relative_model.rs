@@ -1,4 +1,4 @@
-//! The LQR-FLM problem in coordinates relative to the reference controller (DESIGN.md §4.3
+//! The LQR-FLM problem in coordinates relative to the reference controller (docs/design.md §4.3
 //! steps 1–2, reformulated for numerical robustness).
 //!
 //! With the reference `p̄(u|x) = N(K̄x + k̄, Σ̄)`, `Σ̄ = L̄L̄ᵀ`, write every action as

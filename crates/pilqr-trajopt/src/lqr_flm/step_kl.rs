@@ -1,4 +1,4 @@
-//! The KL of one time step as a closed-form function of its `η_t` (DESIGN.md §4.3 steps 4–5).
+//! The KL of one time step as a closed-form function of its `η_t` (docs/design.md §4.3 steps 4–5).
 //!
 //! In the relative coordinates of [`crate::lqr_flm::relative_model`] the reference is
 //! `z ~ N(0, I)`. With `Q_zz = U diag(λ) Uᵀ`, `Y = UᵀQ_zx` and `h = Uᵀq_z`, the step's new

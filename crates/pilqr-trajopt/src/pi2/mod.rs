@@ -1,4 +1,4 @@
-//! PI2: model-free policy improvement with path integrals (DESIGN.md §4.4).
+//! PI2: model-free policy improvement with path integrals (docs/design.md §4.4).
 //!
 //! Per step t, the costs-to-go of the N samples are turned into weights
 //! `p_i ∝ exp(−(S_i − min S)/η_t)` whose KL to the uniform distribution meets `kl_threshold`
@@ -42,7 +42,7 @@ pub struct Pi2Config {
     /// A fixed temperature for every step instead of the dual (default: none).
     pub fixed_temperature: Option<f64>,
     /// PILQR only: which costs-to-go the PI2 stage's temperature dual is solved on (default
-    /// `full-costs`, as in DESIGN.md §4.5). Plain PI2 ignores it.
+    /// `full-costs`, as in docs/design.md §4.5). Plain PI2 ignores it.
     pub pilqr_temperature: PilqrTemperature,
 }
 
@@ -53,7 +53,7 @@ pub struct Pi2Config {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PilqrTemperature {
-    /// The dual on the full sampled costs-to-go (DESIGN.md §4.5). The PI2 stage's own KL is then
+    /// The dual on the full sampled costs-to-go (docs/design.md §4.5). The PI2 stage's own KL is then
     /// not bounded: residuals much larger than the spread of the full costs make its weights
     /// nearly one-hot.
     #[default]

@@ -1,4 +1,4 @@
-//! The PI2 temperature from the convex dual (DESIGN.md §4.4).
+//! The PI2 temperature from the convex dual (docs/design.md §4.4).
 //!
 //! For costs-to-go `S_i` of the N samples at one step, the dual
 //! `g(η) = η ε + max(−S) + η log mean exp((−S − max(−S))/η)` is convex in η. With

@@ -1,4 +1,4 @@
-//! The PI2 policy update at every step (DESIGN.md §4.4): weighted maximum likelihood of the
+//! The PI2 policy update at every step (docs/design.md §4.4): weighted maximum likelihood of the
 //! feed-forward terms, covariance by weighted scatter or the damped rule, recovery from a
 //! singular covariance.
 

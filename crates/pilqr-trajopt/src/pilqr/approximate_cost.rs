@@ -1,4 +1,4 @@
-//! Approximated costs and residuals of PILQR (DESIGN.md §4.5 step 3).
+//! Approximated costs and residuals of PILQR (docs/design.md §4.5 step 3).
 //!
 //! Each sample's stored noise `ε_{i,t}` is re-simulated through the previous controller `p̄`
 //! under the fitted linear model, deterministically from `x0mu`:

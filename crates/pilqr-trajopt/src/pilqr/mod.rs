@@ -1,5 +1,5 @@
 //! PILQR: LQR-FLM on the fitted model, then PI2 on what the model failed to predict
-//! (the paper's Algorithm 1, DESIGN.md §4.5).
+//! (the paper's Algorithm 1, docs/design.md §4.5).
 //!
 //! Given the previous controller `p̄` (which generated `batch`), the fitted dynamics, the cost
 //! model and the samples' approximated costs ([`approximate_costs`]):

@@ -1,4 +1,4 @@
-//! Step-size rules of the trajectory-optimisation loop (DESIGN.md §4.5 step 4).
+//! Step-size rules of the trajectory-optimisation loop (docs/design.md §4.5 step 4).
 //!
 //! `res_percent`: the ratio of summed |residual| to summed |actual cost| — over everything, or
 //! per time suffix `τ ≥ t` when the KL constraints are per step. Above `decrease_above` (0.2)

@@ -123,7 +123,7 @@ fn true_linear_model_leaves_no_residual_and_pi2_only_averages_noise() {
 
 /// With a cost model 100× too large, the residual costs-to-go vary ~100× more than the full
 /// ones. `residual-costs` temperatures give the PI2 stage's weights exactly `kl_threshold` of KL
-/// to uniform per step; `full-costs` temperatures (DESIGN §4.5) collapse them.
+/// to uniform per step; `full-costs` temperatures (docs/design.md §4.5) collapse them.
 #[test]
 fn residual_cost_temperature_bounds_the_pi2_stage_kl() {
     let (t, dx, du, n) = (25, 5, 2, 20);
