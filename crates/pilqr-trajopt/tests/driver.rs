@@ -7,6 +7,7 @@ use pilqr_core::{RunSeed, SampleRequest, Task, sample_policy};
 use pilqr_dynamics::{DynamicsConfig, DynamicsFitter};
 use pilqr_trajopt::driver::{Algorithm, TrajOpt, TrajOptConfig};
 use pilqr_trajopt::init::{InitConfig, PdInit};
+use pilqr_trajopt::pilqr::StepRule;
 
 fn fitter() -> DynamicsFitter {
     DynamicsFitter::new(DynamicsConfig::without_prior(), 4, 2).expect("valid config")
@@ -174,4 +175,54 @@ fn bad_configuration_is_rejected_before_running() {
     let cfg = config(Algorithm::Pilqr);
     assert!(TrajOpt::new(cfg, RunSeed::new(1), &mut task, &[3], |_| fitter()).is_err());
     let _ = task.dims();
+}
+
+#[test]
+fn lqr_flm_with_the_improvement_rule_learns_and_resumes_bit_identically() {
+    let mut task = PointMass::new(40, vec![[0.0, 0.0], [0.3, -0.2]], None);
+    let cfg = TrajOptConfig {
+        step_rule: StepRule::Improvement,
+        ..config(Algorithm::LqrFlm)
+    };
+    let mut opt = TrajOpt::new(cfg, RunSeed::new(3), &mut task, &[0, 1], |_| fitter()).unwrap();
+    let first = opt.iterate(&mut task).unwrap();
+    // The first iteration has nothing to compare with; the estimates are kept for the next.
+    assert!(first.iter().all(|m| m.improvement.is_none()));
+    assert!(
+        opt.conditions()
+            .iter()
+            .all(|c| c.previous_estimates.is_some())
+    );
+    let initial = first.iter().map(|m| m.mean_cost).sum::<f64>() / 2.0;
+    let mut factors = Vec::new();
+    for _ in 0..4 {
+        for m in opt.iterate(&mut task).unwrap() {
+            let step = m.improvement.expect("from the second iteration on");
+            factors.push(step.factor);
+        }
+    }
+    // The rule moves the multiplier (at least one factor differs from 1).
+    assert!(factors.iter().any(|f| *f != 1.0), "{factors:?}");
+    // The previous estimates are part of the checkpoint: resuming continues bit for bit.
+    let bytes = bincode::serde::encode_to_vec(&opt, bincode::config::standard()).unwrap();
+    let (mut resumed, _): (TrajOpt<DynamicsFitter>, usize) =
+        bincode::serde::decode_from_slice(&bytes, bincode::config::standard()).unwrap();
+    for _ in 0..3 {
+        let (mut a, mut b) = (
+            opt.iterate(&mut task).unwrap(),
+            resumed.iterate(&mut task).unwrap(),
+        );
+        // Everything but the wall times.
+        for m in a.iter_mut().chain(b.iter_mut()) {
+            m.times = Default::default();
+        }
+        assert_eq!(a, b);
+    }
+    for (x, y) in opt.conditions().iter().zip(resumed.conditions()) {
+        assert_eq!(x.policy, y.policy);
+        assert_eq!(x.step_mult, y.step_mult);
+        assert_eq!(x.previous_estimates, y.previous_estimates);
+    }
+    let last = final_cost(&mut task, &opt);
+    assert!(last < 0.5 * initial, "{initial} -> {last}");
 }

@@ -76,6 +76,9 @@ pub struct IterationMetrics {
     pub step_mult: Summary,
     /// Global residual ratio `Σ|c̃|/Σ|c|` (model-based algorithms).
     pub residual_ratio: Option<f64>,
+    /// The `improvement` step rule's predicted and actual improvement and factor (that rule,
+    /// from the second iteration on).
+    pub improvement: Option<crate::pilqr::ImprovementStep>,
     /// Time per phase.
     pub times: PhaseTimes,
 }

@@ -29,10 +29,11 @@ use thiserror::Error;
 use crate::covariance_floor::floor_covariance;
 use crate::error::TrajOptError;
 use crate::init::{InitConfig, init_lqr, init_pd};
-use crate::lqr_flm::LqrFlm;
+use crate::lqr_flm::{LqrFlm, estimate_cost};
 use crate::pi2::pi2_update;
 use crate::pilqr::{
-    PilqrInputs, apply_step_rule, approximate_costs, pilqr_update, residual_ratios,
+    PilqrInputs, StepRule, adjust_step_mult, apply_step_rule, approximate_costs,
+    estimates_after_update, pilqr_update, residual_ratios,
 };
 
 /// What can go wrong in the loop; every variant names the condition.
@@ -158,6 +159,7 @@ impl<M: DynamicsModel> TrajOpt<M> {
                 step_mult: vec![config.init_step_mult; dims.horizon],
                 eta: vec![1.0; dims.horizon],
                 iterations: 0,
+                previous_estimates: None,
                 solver: None,
             });
         }
@@ -281,6 +283,7 @@ fn step_condition<M: DynamicsModel>(
         pi2_eta: None,
         step_mult: Summary::of(&state.step_mult),
         residual_ratio: None,
+        improvement: None,
         times,
     };
     if config.algorithm == crate::driver::Algorithm::Pi2 {
@@ -343,7 +346,27 @@ fn step_condition<M: DynamicsModel>(
         .resolve("max_step_mult", horizon)
         .map_err(update_err)?;
     let mut mult = state.step_mult.clone();
-    if state.iterations > 0 {
+    // The `improvement` rule's estimate of the sampled controller under this iteration's fit:
+    // the previous update's actual outcome now, the baseline of the next adjustment later.
+    let current_estimate = if config.step_rule == StepRule::Improvement {
+        Some(
+            estimate_cost(&state.policy, &dynamics, &cost_model)
+                .map_err(update_err)?
+                .0,
+        )
+    } else {
+        None
+    };
+    if let Some(current) = current_estimate {
+        metrics.improvement = adjust_step_mult(
+            state.previous_estimates.as_ref(),
+            current,
+            &min,
+            &max,
+            &mut mult,
+        )
+        .map_err(update_err)?;
+    } else if state.iterations > 0 {
         apply_step_rule(
             config.step_rule,
             &config.res_percent,
@@ -405,6 +428,13 @@ fn step_condition<M: DynamicsModel>(
     )
     .map_err(update_err)?;
     state.policy = policy;
+    state.previous_estimates = match current_estimate {
+        Some(current) => Some(
+            estimates_after_update(current, &state.policy, &dynamics, &cost_model)
+                .map_err(update_err)?,
+        ),
+        None => None,
+    };
     metrics.times.update = clock.elapsed().as_secs_f64();
     metrics.kl_total = Some(lqr_res.kl_total);
     metrics.kl = Some(Summary::of(&lqr_res.kl));

@@ -6,6 +6,7 @@ use pilqr_linalg::MatStack;
 use serde::{Deserialize, Serialize};
 
 use crate::lqr_flm::LqrFlm;
+use crate::pilqr::PreviousEstimates;
 
 /// Something that fits time-varying linear dynamics from each iteration's samples (and may keep
 /// a buffer of past ones, as the GMM prior does). [`DynamicsFitter`] implements it.
@@ -43,6 +44,9 @@ pub struct ConditionState<M> {
     /// The initial controller's covariances `Σ⁰ [T, dU, dU]`, the reference of the
     /// covariance floor.
     pub initial_cov: MatStack,
+    /// The `improvement` step rule's estimates from the last iteration (`None` before the
+    /// first and with the other rules).
+    pub previous_estimates: Option<PreviousEstimates>,
     /// Solver buffers (rebuilt on demand; not part of the state).
     #[serde(skip)]
     pub(crate) solver: Option<LqrFlm>,

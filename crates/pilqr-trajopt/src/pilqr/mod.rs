@@ -11,9 +11,14 @@
 //! 4. PI2 with those fixed `η_t` on the *residual* costs-to-go over the `û` gives `p^{(i)}`.
 
 mod approximate_cost;
+pub mod improvement_rule;
 mod step_rule;
 
 pub use approximate_cost::{approximate_costs, residual_costs};
+pub use improvement_rule::{
+    ImprovementStep, PreviousEstimates, adjust_step_mult, estimates_after_update, improvement_step,
+    scale_step_mult,
+};
 pub use step_rule::{ResPercent, StepRule, apply_step_rule, residual_ratios};
 
 use faer::{MatMut, MatRef};

@@ -1,10 +1,18 @@
-//! Step-size rules of the trajectory-optimisation loop (docs/design.md §4.5 step 4).
+//! Step-size rules of the trajectory-optimisation loop (docs/design.md §4.5 step 3), applied
+//! per condition from the second iteration on; each ends by clamping the multiplier per step to
+//! `[min_step_mult_t, max_step_mult_t]`.
 //!
-//! `res_percent`: the ratio of summed |residual| to summed |actual cost| — over everything, or
-//! per time suffix `τ ≥ t` when the KL constraints are per step. Above `decrease_above` (0.2)
-//! the model is poor: the step multiplier is multiplied by `decrease_factor` (0.5); below
-//! `increase_below` (0.05) by `increase_factor` (2); then clamped to
-//! `[min_step_mult, max_step_mult]` (per step). `const` leaves the multiplier alone.
+//! - `res_percent` (PILQR's rule): the ratio of summed |residual| to summed |actual cost| — over
+//!   everything, or per time suffix `τ ≥ t` when the KL constraints are per step. Above
+//!   `decrease_above` (0.2) the model is poor: the step multiplier is multiplied by
+//!   `decrease_factor` (0.5); below `increase_below` (0.05) by `increase_factor` (2).
+//! - `improvement` (classic LQR-FLM's rule, [`crate::pilqr::improvement_rule`]): with `L` the
+//!   expected total cost under the fitted linear-Gaussian model, `pred = L(p_{i−1} | fit_{i−1}) −
+//!   L(p_i | fit_{i−1})` the improvement the last update predicted and `act = L(p_{i−1} |
+//!   fit_{i−1}) − L(p_i | fit_i)` the one the new fit measures, every step's multiplier is
+//!   multiplied by `pred / (2·max(1e-4, pred − act))` clamped to `[0.1, 5]` (the same factor at
+//!   all time steps).
+//! - `const` leaves the multiplier alone.
 
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +24,10 @@ pub enum StepRule {
     Const,
     /// Adapt it to the share of the cost the model fails to predict.
     ResPercent,
+    /// Adapt it to the ratio of the actual to the predicted improvement of the last update
+    /// (applied by the driver with [`crate::pilqr::improvement_step`] and
+    /// [`crate::pilqr::scale_step_mult`]).
+    Improvement,
 }
 
 /// Thresholds and factors of the `res_percent` rule.
@@ -69,7 +81,8 @@ pub fn residual_ratios(
 }
 
 /// Update the step multipliers `mult` from the residual `ratios` (both length `T`), clamped to
-/// `[min, max]` per step.
+/// `[min, max]` per step. Only [`StepRule::ResPercent`] reads the ratios; the other rules only
+/// clamp here (the `improvement` factor is applied with [`crate::pilqr::scale_step_mult`]).
 pub fn apply_step_rule(
     rule: StepRule,
     params: &ResPercent,
