@@ -179,7 +179,20 @@ mod tests {
         );
         assert!(!text.contains("invalid"), "{text}");
         assert!(
-            text.contains("reproduce.toml\n      8 experiment(s)"),
+            text.contains("reproduce.toml\n      12 experiment(s)"),
+            "{text}"
+        );
+        // Every method is listed with its line, the new LQR-FLM variant included.
+        assert!(
+            text.contains(&format!(
+                "  {:<16} {}",
+                "lqr-flm-res",
+                Method::LqrFlmRes.description()
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains("methods pilqr,lqr-flm,lqr-flm-res,pi2"),
             "{text}"
         );
     }

@@ -138,6 +138,9 @@ pub fn compare(
         }
         out
     };
+    if e.family() == Family::Trajopt {
+        file.check_step_rule(&methods)?;
+    }
     let seeds: Vec<u64> = if args.seeds.is_empty() {
         e.seeds.clone()
     } else {

@@ -7,7 +7,7 @@
 //! description = "Fig. 3 of the paper"
 //! task = "gripper-pusher"               # see `pilqr list`
 //! conditions = ["hard"]                 # names or indices; default: every train condition
-//! methods = ["pilqr", "lqr-flm", "pi2"] # `train` runs the first, `compare` all
+//! methods = ["pilqr", "lqr-flm", "lqr-flm-res", "pi2"] # `train` runs the first, `compare` all
 //! seeds = [0]                           # `train` runs the first, `compare` all
 //! iterations = 20
 //!
@@ -41,10 +41,10 @@
 //! | `local` | none | MDGPS only: shorthand for `methods = ["mdgps-<local>"]` (`"pilqr"`, `"lqr-flm"`, `"pi2"`) |
 //! | `conditions` | every train condition | conditions trained on, by name or index |
 //! | `test_conditions` | MDGPS: every test condition | held-out conditions the network is evaluated on after every iteration (MDGPS only) |
-//! | `methods` | the family's three methods | methods of `compare`; `train` runs the first: `pilqr`, `lqr-flm`, `pi2`, or with MDGPS `mdgps-pilqr`, `mdgps-lqr-flm`, `mdgps-pi2` |
+//! | `methods` | the family's methods | methods of `compare`; `train` runs the first: `pilqr`, `lqr-flm`, `lqr-flm-res`, `pi2`, or with MDGPS `mdgps-pilqr`, `mdgps-lqr-flm`, `mdgps-pi2` |
 //! | `seeds` | `[0]` | seeds of `compare`; `train` runs the first |
 //! | `iterations` | 20 | iterations per (method, seed) |
-//! | `[trajopt]` | the paper's pusher settings | trajopt only: every setting of the optimisation loop except `algorithm`, which `methods` decides |
+//! | `[trajopt]` | the paper's pusher settings | trajopt only: every setting of the optimisation loop except `algorithm`, which `methods` decides; `step_rule` is `pilqr`'s (`lqr-flm` always uses `"improvement"`, `lqr-flm-res` `"res_percent"`, and an explicit `step_rule` that differs from one of theirs is an error) |
 //! | `[mdgps]` | see `pilqr::mdgps_settings` | MDGPS only: samples, KL step, step rule, local optimisers, network, S-step |
 //! | `[dynamics]` | GMM prior 20/40/20, strength 1 | the dynamics fitter |
 //!
@@ -110,7 +110,7 @@ pub struct Experiment {
     /// Held-out conditions (MDGPS; default: every test condition of the task).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub test_conditions: Vec<ConditionRef>,
-    /// Methods (`compare` runs all, `train` the first; default: the family's three).
+    /// Methods (`compare` runs all, `train` the first; default: the family's methods).
     #[serde(default)]
     pub methods: Vec<Method>,
     /// Seeds (`compare` runs all, `train` the first).
@@ -346,16 +346,25 @@ impl Experiment {
     }
 
     /// The experiment as TOML text (what a run directory's `config.toml` holds). The loop's
-    /// `algorithm` is left out of `[trajopt]`: `methods` decides it.
+    /// `algorithm` is left out of `[trajopt]`: `methods` decides it. So is a `step_rule` equal to
+    /// the default (`"res_percent"`, what leaving it out means): written explicitly it would
+    /// conflict with `lqr-flm`'s fixed rule when the file is checked again (see
+    /// [`ExperimentFile::check_step_rule`]).
     pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
         let text = toml::to_string(self)?;
+        let default_step_rule = format!(
+            "step_rule = \"{}\"",
+            crate::config::experiment_check::step_rule_name(TrajOptConfig::default().step_rule)
+        );
         let mut out = String::with_capacity(text.len());
         let mut table = String::new();
         for line in text.lines() {
             let trimmed = line.trim();
             if trimmed.starts_with('[') {
                 table = trimmed.trim_matches(|c| c == '[' || c == ']').to_string();
-            } else if table == "trajopt" && trimmed.starts_with("algorithm =") {
+            } else if table == "trajopt"
+                && (trimmed.starts_with("algorithm =") || trimmed == default_step_rule)
+            {
                 continue;
             }
             out.push_str(line);

@@ -5,12 +5,12 @@ use crate::config::method::LocalMethod;
 use pilqr_core::{Split, Task};
 use pilqr_dynamics::DynamicsError;
 use pilqr_trajopt::init::InitConfig;
-use pilqr_trajopt::{LqrFlmConfig, Pi2Config, TrajOptError};
+use pilqr_trajopt::{LqrFlmConfig, Pi2Config, StepRule, TrajOptError};
 
 use crate::config::config_file::{ConfigError, parse_toml};
 use crate::config::experiment::{ConditionRef, ExperimentFile};
 use crate::config::memory_estimate;
-use crate::config::method::Family;
+use crate::config::method::{Family, Method};
 
 /// The conditions of a run, as indices into the task's list.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -19,6 +19,15 @@ pub struct RunConditions {
     pub train: Vec<usize>,
     /// Held-out conditions the global policy is evaluated on (MDGPS; empty otherwise).
     pub test: Vec<usize>,
+}
+
+/// A step rule as written in experiment files.
+pub fn step_rule_name(rule: StepRule) -> &'static str {
+    match rule {
+        StepRule::Const => "const",
+        StepRule::ResPercent => "res_percent",
+        StepRule::Improvement => "improvement",
+    }
 }
 
 /// A field name and its value.
@@ -82,6 +91,7 @@ impl ExperimentFile {
         match e.family() {
             Family::Trajopt => {
                 let c = e.trajopt_config();
+                self.check_step_rule(&e.methods)?;
                 self.check_local_tables("trajopt", &c.lqr, &c.pi2, &c.init)?;
                 c.validate(task.dims().horizon)
                     .map_err(|err| self.trajopt_error(&err))?
@@ -117,13 +127,43 @@ impl ExperimentFile {
         Ok(RunConditions { train, test })
     }
 
+    /// `[trajopt] step_rule` is for `pilqr`: `lqr-flm` (`"improvement"`) and `lqr-flm-res`
+    /// (`"res_percent"`) fix their own rule, so an explicit setting that differs from the rule
+    /// of one of `methods` would be silently overridden and is refused. Leaving the key out
+    /// gives `pilqr` the default `"res_percent"`.
+    pub fn check_step_rule(&self, methods: &[Method]) -> Result<(), ConfigError> {
+        let table: toml::Table = parse_toml(&self.path, &self.text)?;
+        let explicit = table
+            .get("trajopt")
+            .and_then(|t| t.as_table())
+            .is_some_and(|t| t.contains_key("step_rule"));
+        if !explicit {
+            return Ok(());
+        }
+        let rule = self.experiment.trajopt_config().step_rule;
+        let conflict = methods
+            .iter()
+            .find_map(|&m| m.step_rule().filter(|&r| r != rule).map(|r| (m, r)));
+        match conflict {
+            None => Ok(()),
+            Some((m, r)) => Err(self.invalid(
+                "trajopt.step_rule",
+                format!(
+                    "\"{}\" conflicts with method {m}, which always uses \"{}\" (lqr-flm: \"improvement\", lqr-flm-res: \"res_percent\"; `step_rule` sets pilqr's rule): remove it, or leave {m} out of the methods",
+                    step_rule_name(rule),
+                    step_rule_name(r)
+                ),
+            )),
+        }
+    }
+
     /// One rule for the lists with a default: leaving the field out gives the default, an
     /// explicitly empty list is an error (it would run nothing, or silently everything).
     fn check_no_empty_lists(&self) -> Result<(), ConfigError> {
         let table: toml::Table = parse_toml(&self.path, &self.text)?;
         for (field, default) in [
             ("conditions", "every train condition of the task"),
-            ("methods", "the family's three methods"),
+            ("methods", "the family's methods"),
             ("seeds", "seed 0"),
         ] {
             if table

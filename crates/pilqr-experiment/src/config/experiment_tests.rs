@@ -197,3 +197,81 @@ fn a_resolved_mdgps_experiment_round_trips_through_toml() {
     assert_eq!(back.experiment, resolved);
     assert_eq!(back.validate(task.as_ref()).unwrap(), conditions);
 }
+
+/// `BASE` with `methods` (top level) and `step_rule` (last, in `[trajopt]`) when given.
+fn with_rule(methods: Option<&str>, rule: Option<&str>) -> String {
+    let methods = methods.map_or(String::new(), |m| format!("methods = {m}\n"));
+    let text = BASE.replace("iterations = 3\n", &format!("iterations = 3\n{methods}"));
+    match rule {
+        Some(r) => format!("{text}step_rule = \"{r}\"\n"),
+        None => text,
+    }
+}
+
+#[test]
+fn an_explicit_step_rule_that_a_method_overrides_is_refused() {
+    // The default methods include lqr-flm ("improvement") and lqr-flm-res ("res_percent"):
+    // any explicit rule conflicts with one of them.
+    for rule in ["const", "res_percent", "improvement"] {
+        let text = with_rule(None, Some(rule));
+        let err = check(&text).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("trajopt.step_rule"), "{err}");
+        assert_eq!(err.line, Some(7), "{err}");
+        assert!(
+            err.message.contains("conflicts with method lqr-flm"),
+            "{err}"
+        );
+    }
+    // Left out: pilqr gets the default, the fixed-rule methods their own.
+    check(&with_rule(None, None)).unwrap();
+    // Consistent with every fixed-rule method run: accepted.
+    check(&with_rule(
+        Some("[\"pilqr\", \"lqr-flm\"]"),
+        Some("improvement"),
+    ))
+    .unwrap();
+    check(&with_rule(
+        Some("[\"pilqr\", \"lqr-flm-res\"]"),
+        Some("res_percent"),
+    ))
+    .unwrap();
+    // `compare --methods` is checked too: the file's methods are fine, the run's are not.
+    let text = with_rule(Some("[\"pilqr\", \"pi2\"]"), Some("const"));
+    check(&text).unwrap();
+    let file = ExperimentFile::parse(Path::new("e.toml"), &text).unwrap();
+    file.check_step_rule(&[Method::Pilqr, Method::Pi2]).unwrap();
+    let err = file
+        .check_step_rule(&[Method::Pilqr, Method::LqrFlmRes])
+        .unwrap_err();
+    assert_eq!(err.field.as_deref(), Some("trajopt.step_rule"), "{err}");
+    assert!(err.message.contains("lqr-flm-res"), "{err}");
+}
+
+#[test]
+fn a_resolved_run_of_every_method_validates_again() {
+    let task = pilqr_tasks::task_by_name("point-mass").unwrap();
+    // The default rule is left out of config.toml, so lqr-flm's fixed rule does not conflict.
+    let file = ExperimentFile::parse(Path::new("e.toml"), BASE).unwrap();
+    let conditions = file.validate(task.as_ref()).unwrap();
+    let resolved = file
+        .experiment
+        .resolved(task.as_ref(), &conditions, &Method::TRAJOPT, &[0, 1]);
+    let text = resolved.to_toml().unwrap();
+    assert!(!text.contains("step_rule ="), "{text}");
+    let back = ExperimentFile::parse(Path::new("config.toml"), &text).unwrap();
+    assert_eq!(back.experiment, resolved);
+    assert_eq!(back.validate(task.as_ref()).unwrap(), conditions);
+    // A rule other than the default is kept.
+    let methods = [Method::Pilqr, Method::LqrFlm];
+    let text = with_rule(Some("[\"pilqr\", \"lqr-flm\"]"), Some("improvement"));
+    let file = ExperimentFile::parse(Path::new("e.toml"), &text).unwrap();
+    let conditions = file.validate(task.as_ref()).unwrap();
+    let resolved = file
+        .experiment
+        .resolved(task.as_ref(), &conditions, &methods, &[0]);
+    let text = resolved.to_toml().unwrap();
+    assert!(text.contains("step_rule = \"improvement\""), "{text}");
+    let back = ExperimentFile::parse(Path::new("config.toml"), &text).unwrap();
+    assert_eq!(back.experiment, resolved);
+    back.validate(task.as_ref()).unwrap();
+}

@@ -1,6 +1,11 @@
 //! The methods the command can run, by name: trajectory optimisation of local controllers
-//! (`pilqr`, `lqr-flm`, `pi2`) and MDGPS with each of them as the local method
-//! (`mdgps-pilqr`, `mdgps-lqr-flm`, `mdgps-pi2`).
+//! (`pilqr`, `lqr-flm`, `lqr-flm-res`, `pi2`) and MDGPS with a trajectory optimiser as the local
+//! method (`mdgps-pilqr`, `mdgps-lqr-flm`, `mdgps-pi2`).
+//!
+//! `lqr-flm` is the classic LQR-FLM, whose step rule compares the predicted with the actual
+//! improvement (`step_rule = "improvement"`); `lqr-flm-res` is LQR-FLM with PILQR's
+//! `res_percent` rule, i.e. PILQR without its PI2 stage (docs/design.md §4.5). Both fix their
+//! step rule; `pilqr` takes the experiment's `[trajopt] step_rule`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,6 +15,7 @@ pub use crate::config::local_method::LocalMethod;
 /// The local method of a run (MDGPS's own type in a build with MDGPS).
 #[cfg(feature = "mdgps")]
 pub use pilqr_mdgps::LocalMethod;
+use pilqr_trajopt::StepRule;
 use serde::{Deserialize, Serialize};
 
 /// What a method trains.
@@ -44,8 +50,11 @@ impl fmt::Display for Family {
 pub enum Method {
     /// PILQR: LQR-FLM followed by PI2 on the residual cost (the paper's method).
     Pilqr,
-    /// LQR-FLM: LQR against fitted linear dynamics under a KL bound (model-based).
+    /// LQR-FLM: LQR against fitted linear dynamics under a KL bound (model-based), with the
+    /// classic step rule on the predicted and actual improvement.
     LqrFlm,
+    /// LQR-FLM with PILQR's `res_percent` step rule (PILQR without its PI2 stage).
+    LqrFlmRes,
     /// PI2: path-integral policy improvement (model-free).
     Pi2,
     /// MDGPS with PILQR local controllers.
@@ -57,16 +66,23 @@ pub enum Method {
 }
 
 impl Method {
-    /// The trajectory-optimisation methods, in the order of the paper's figures.
-    pub const TRAJOPT: [Method; 3] = [Method::Pilqr, Method::LqrFlm, Method::Pi2];
+    /// The trajectory-optimisation methods, in the order of the paper's figures (with
+    /// `lqr-flm-res` beside `lqr-flm`).
+    pub const TRAJOPT: [Method; 4] = [
+        Method::Pilqr,
+        Method::LqrFlm,
+        Method::LqrFlmRes,
+        Method::Pi2,
+    ];
 
     /// The MDGPS methods, in the order of the paper's Fig. 4.
     pub const MDGPS: [Method; 3] = [Method::MdgpsPilqr, Method::MdgpsLqrFlm, Method::MdgpsPi2];
 
     /// Every method.
-    pub const ALL: [Method; 6] = [
+    pub const ALL: [Method; 7] = [
         Method::Pilqr,
         Method::LqrFlm,
+        Method::LqrFlmRes,
         Method::Pi2,
         Method::MdgpsPilqr,
         Method::MdgpsLqrFlm,
@@ -78,6 +94,7 @@ impl Method {
         match self {
             Method::Pilqr => "pilqr",
             Method::LqrFlm => "lqr-flm",
+            Method::LqrFlmRes => "lqr-flm-res",
             Method::Pi2 => "pi2",
             Method::MdgpsPilqr => "mdgps-pilqr",
             Method::MdgpsLqrFlm => "mdgps-lqr-flm",
@@ -88,7 +105,7 @@ impl Method {
     /// Whether the method trains local controllers or a global policy.
     pub fn family(self) -> Family {
         match self {
-            Method::Pilqr | Method::LqrFlm | Method::Pi2 => Family::Trajopt,
+            Method::Pilqr | Method::LqrFlm | Method::LqrFlmRes | Method::Pi2 => Family::Trajopt,
             Method::MdgpsPilqr | Method::MdgpsLqrFlm | Method::MdgpsPi2 => Family::Mdgps,
         }
     }
@@ -97,7 +114,7 @@ impl Method {
     pub fn local(self) -> LocalMethod {
         match self {
             Method::Pilqr | Method::MdgpsPilqr => LocalMethod::Pilqr,
-            Method::LqrFlm | Method::MdgpsLqrFlm => LocalMethod::LqrFlm,
+            Method::LqrFlm | Method::LqrFlmRes | Method::MdgpsLqrFlm => LocalMethod::LqrFlm,
             Method::Pi2 | Method::MdgpsPi2 => LocalMethod::Pi2,
         }
     }
@@ -108,6 +125,16 @@ impl Method {
             LocalMethod::Pilqr => Method::MdgpsPilqr,
             LocalMethod::LqrFlm => Method::MdgpsLqrFlm,
             LocalMethod::Pi2 => Method::MdgpsPi2,
+        }
+    }
+
+    /// The step rule a trajectory-optimisation method fixes (`None`: the experiment's
+    /// `[trajopt] step_rule` applies, or the method has no step rule).
+    pub fn step_rule(self) -> Option<StepRule> {
+        match self {
+            Method::LqrFlm => Some(StepRule::Improvement),
+            Method::LqrFlmRes => Some(StepRule::ResPercent),
+            _ => None,
         }
     }
 
@@ -126,7 +153,10 @@ impl Method {
                 "LQR-FLM update, then PI2 on the residual cost (model-based + model-free)"
             }
             Method::LqrFlm => {
-                "LQR against locally fitted linear dynamics with a KL bound (model-based)"
+                "LQR against locally fitted linear dynamics with a KL bound (model-based); classic step rule on predicted vs actual improvement"
+            }
+            Method::LqrFlmRes => {
+                "LQR-FLM with PILQR's res_percent step rule (PILQR without its PI2 stage)"
             }
             Method::Pi2 => "path-integral policy improvement on sampled costs (model-free)",
             Method::MdgpsPilqr => "MDGPS neural-network policy, PILQR local controllers",
@@ -144,7 +174,9 @@ impl fmt::Display for Method {
 
 /// An unknown method name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown method {0:?} (known: pilqr, lqr-flm, pi2, mdgps-pilqr, mdgps-lqr-flm, mdgps-pi2)")]
+#[error(
+    "unknown method {0:?} (known: pilqr, lqr-flm, lqr-flm-res, pi2, mdgps-pilqr, mdgps-lqr-flm, mdgps-pi2)"
+)]
 pub struct UnknownMethod(pub String);
 
 impl FromStr for Method {
@@ -171,7 +203,26 @@ mod tests {
         }
         assert_eq!(
             "lqr".parse::<Method>().unwrap_err().to_string(),
-            "unknown method \"lqr\" (known: pilqr, lqr-flm, pi2, mdgps-pilqr, mdgps-lqr-flm, mdgps-pi2)"
+            "unknown method \"lqr\" (known: pilqr, lqr-flm, lqr-flm-res, pi2, mdgps-pilqr, mdgps-lqr-flm, mdgps-pi2)"
+        );
+    }
+
+    #[test]
+    fn lqr_flm_methods_fix_their_step_rule_and_pilqr_leaves_it_to_the_file() {
+        assert_eq!(Method::LqrFlm.step_rule(), Some(StepRule::Improvement));
+        assert_eq!(Method::LqrFlmRes.step_rule(), Some(StepRule::ResPercent));
+        assert_eq!(Method::LqrFlmRes.local(), LocalMethod::LqrFlm);
+        for m in [Method::Pilqr, Method::Pi2, Method::MdgpsLqrFlm] {
+            assert_eq!(m.step_rule(), None, "{m}");
+        }
+        assert_eq!(
+            Method::defaults(Family::Trajopt),
+            [
+                Method::Pilqr,
+                Method::LqrFlm,
+                Method::LqrFlmRes,
+                Method::Pi2
+            ]
         );
     }
 

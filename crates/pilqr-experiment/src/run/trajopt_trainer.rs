@@ -135,7 +135,8 @@ fn log_update(job: Job, condition: &str, m: &IterationMetrics) {
 
 impl Trainer for TrajOptTrainer {
     type State = TrajOptState;
-    const KIND: &'static str = "pilqr-trajopt/1";
+    // Version 2: each condition's state carries the `improvement` step rule's estimates.
+    const KIND: &'static str = "pilqr-trajopt/2";
     /// One controller per trained condition, in the run's order.
     type Controller = Vec<LinearGaussianPolicy>;
     const CONTROLLER_KIND: &'static str = "pilqr-trajopt-controllers/1";
@@ -151,6 +152,11 @@ impl Trainer for TrajOptTrainer {
     fn start(&self, method: Method, seed: u64) -> Result<TrajOptState, CliError> {
         let mut config = self.experiment.trajopt_config();
         config.algorithm = algorithm(method);
+        // lqr-flm and lqr-flm-res fix their step rule (a conflicting `[trajopt] step_rule` is
+        // refused when the experiment is validated).
+        if let Some(rule) = method.step_rule() {
+            config.step_rule = rule;
+        }
         let mut task = self.task.borrow_mut();
         TrajOpt::new(
             config,
@@ -206,5 +212,41 @@ impl Trainer for TrajOptTrainer {
 
     fn rollouts_per_iteration(&self) -> usize {
         self.samples * self.conditions.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use pilqr_trajopt::StepRule;
+
+    use super::*;
+    use crate::config::experiment::ExperimentFile;
+
+    /// The step rule the loop of `method` runs with, for an experiment with `[trajopt]` `extra`.
+    fn rule_of(method: Method, extra: &str) -> StepRule {
+        let text = format!(
+            "name = \"pm\"\ntask = \"point-mass\"\nmethods = [\"{method}\"]\n\n[trajopt]\nsamples = 5\n{extra}"
+        );
+        let file = ExperimentFile::parse(Path::new("e.toml"), &text).unwrap();
+        let task = pilqr_tasks::task_by_name("point-mass").unwrap();
+        let conditions = file.validate(task.as_ref()).unwrap();
+        let trainer = TrajOptTrainer::new(file.experiment.clone(), conditions.train, task).unwrap();
+        let state = trainer.start(method, 0).unwrap();
+        assert_eq!(state.config().algorithm, algorithm(method));
+        state.config().step_rule
+    }
+
+    #[test]
+    fn the_lqr_flm_methods_run_their_own_step_rule_and_pilqr_the_files() {
+        assert_eq!(rule_of(Method::LqrFlm, ""), StepRule::Improvement);
+        assert_eq!(rule_of(Method::LqrFlmRes, ""), StepRule::ResPercent);
+        assert_eq!(rule_of(Method::Pilqr, ""), StepRule::ResPercent);
+        let constant = "step_rule = \"const\"\n";
+        assert_eq!(rule_of(Method::Pilqr, constant), StepRule::Const);
+        let improvement = "step_rule = \"improvement\"\n";
+        assert_eq!(rule_of(Method::Pilqr, improvement), StepRule::Improvement);
+        assert_eq!(rule_of(Method::LqrFlm, improvement), StepRule::Improvement);
     }
 }
