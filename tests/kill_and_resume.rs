@@ -34,6 +34,14 @@ fn a_killed_run_resumes_bit_identically() {
 }
 
 #[test]
+fn a_killed_lqr_flm_run_resumes_bit_identically() {
+    // The classic LQR-FLM carries its step rule's estimates from one iteration to the next.
+    let config = point_mass_config(2, 6).replace("[\"pilqr\"]", "[\"lqr-flm\"]");
+    assert!(config.contains("methods = [\"lqr-flm\"]"), "{config}");
+    kill_and_resume("kill-lqr-flm", &config, 6, 2, "lqr-flm-seed3.ckpt");
+}
+
+#[test]
 fn a_killed_mdgps_run_resumes_bit_identically() {
     // 2 training rows and 1 held-out row per iteration.
     kill_and_resume(

@@ -17,7 +17,8 @@
 //!   recovery.
 //! - [`pilqr`] — **PILQR** (the paper's Algorithm 1): approximated costs by re-simulating each
 //!   sample's noise through the model, residuals, the LQR stage, then PI2 on the residual
-//!   costs-to-go over the reparameterised LQR actions; the `res_percent` / `const` step rules.
+//!   costs-to-go over the reparameterised LQR actions; the step rules `res_percent`,
+//!   `improvement` (classic LQR-FLM: predicted vs actual improvement) and `const`.
 //! - [`covariance_floor`] — the floor on the exploration covariance, relative to the initial
 //!   controller's (scale-free: it does not depend on the cost's units).
 //! - [`init`] — the initial controllers `init_pd` and `init_lqr`.

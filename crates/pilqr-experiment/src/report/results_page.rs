@@ -357,4 +357,39 @@ mod tests {
             "Final cost: pilqr vs pi2 cannot be told apart (n = 1, paired by seed; an interval needs at least 2 seeds)."
         ), "{page}");
     }
+
+    #[test]
+    fn a_row_of_the_four_trajopt_methods_compares_every_pair() {
+        let methods = ["pilqr", "lqr-flm", "lqr-flm-res", "pi2"];
+        let rows: Vec<MetricsRow> = (0..3)
+            .flat_map(|seed| {
+                methods
+                    .iter()
+                    .enumerate()
+                    .map(move |(k, m)| row(m, seed, 0, 0, 1.0 + k as f64 + 0.1 * seed as f64))
+            })
+            .collect();
+        let pairs = compare_pairs(&summarise(&rows));
+        let names: Vec<(&str, &str)> = pairs.iter().map(|p| (p.a.as_str(), p.b.as_str())).collect();
+        assert_eq!(
+            names,
+            [
+                ("pilqr", "lqr-flm"),
+                ("pilqr", "lqr-flm-res"),
+                ("pilqr", "pi2"),
+                ("lqr-flm", "lqr-flm-res"),
+                ("lqr-flm", "pi2"),
+                ("lqr-flm-res", "pi2"),
+            ]
+        );
+        // pilqr − lqr-flm-res is −2 at every seed.
+        assert!((pairs[1].cost.mean + 2.0).abs() < 1e-12);
+        let page = results_markdown(
+            "",
+            "pilqr reproduce",
+            &[section("four", summarise(&rows), Rollouts::ClosedForm)],
+        );
+        assert!(page.contains("| pilqr − lqr-flm-res |"), "{page}");
+        assert!(page.contains("| lqr-flm − lqr-flm-res |"), "{page}");
+    }
 }

@@ -52,7 +52,7 @@ pub struct TrajOptConfig {
     pub max_step_mult: PerStep,
     /// Step multiplier of the first iteration (default 1).
     pub init_step_mult: f64,
-    /// Step rule (default `res_percent`).
+    /// Step rule: `res_percent` (default), `improvement` or `const` (see [`StepRule`]).
     pub step_rule: StepRule,
     /// Thresholds of the `res_percent` rule.
     pub res_percent: ResPercent,
