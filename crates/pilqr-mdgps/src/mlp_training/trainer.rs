@@ -90,7 +90,7 @@ pub(crate) fn train(
             epoch_losses.push(l);
         }
         backward(kernel, &params, &mut ws);
-        adam.step(&mut params.values, &ws.grad);
+        adam.step_on(kernel, &mut params.values, &ws.grad);
         params.refresh_row_major();
     }
     let final_loss = dataset_loss(kernel, &params, &mut ws, data);
