@@ -91,7 +91,6 @@ pub(crate) fn train(
         }
         backward(kernel, &params, &mut ws);
         adam.step_on(kernel, &mut params.values, &ws.grad);
-        params.refresh_row_major();
     }
     let final_loss = dataset_loss(kernel, &params, &mut ws, data);
     Ok(Trained {
