@@ -245,7 +245,8 @@ impl Mdgps {
         // parallel; the results are collected in condition order (and the first error in that
         // order is reported), which keeps every bit independent of the thread count.
         let policy = &self.policy;
-        let linearised: Vec<Result<(LinearGaussianPolicy, CurrentCosts), MdgpsError>> = self
+        let section = Instant::now();
+        let linearised: Vec<Result<(LinearGaussianPolicy, CurrentCosts, f64), MdgpsError>> = self
             .conditions
             .par_iter_mut()
             .zip(fitted.par_iter_mut())
@@ -256,20 +257,32 @@ impl Mdgps {
                 let lin = c.prior.linearize(&f.batch, policy)?;
                 let (laplace, _) = estimate_cost(&lin, &f.dynamics, &f.cost)
                     .map_err(|e| other("estimating the global policy's cost", e))?;
-                f.times.linearisation = clock.elapsed().as_secs_f64();
                 let now = CurrentCosts {
                     laplace,
                     mc: f.batch.mean_total_cost(),
                 };
-                Ok((lin, now))
+                Ok((lin, now, clock.elapsed().as_secs_f64()))
             })
             .collect();
+        let wall = section.elapsed().as_secs_f64();
         let mut linear = Vec::with_capacity(fitted.len());
         let mut current = Vec::with_capacity(fitted.len());
+        let mut own = Vec::with_capacity(fitted.len());
         for r in linearised {
-            let (lin, now) = r?;
+            let (lin, now, seconds) = r?;
             linear.push(lin);
             current.push(now);
+            own.push(seconds);
+        }
+        // Each condition's share of the section's wall time, in proportion to its own time
+        // (so the shares add up to the wall time however many threads ran them).
+        let busy: f64 = own.iter().sum();
+        for (f, seconds) in fitted.iter_mut().zip(&own) {
+            f.times.linearisation = if busy > 0.0 {
+                wall * seconds / busy
+            } else {
+                0.0
+            };
         }
         // 4. Step size from the previous iteration's prediction, averaged over conditions.
         let previous: Vec<PreviousCosts> =
