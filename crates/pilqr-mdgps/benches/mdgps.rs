@@ -10,7 +10,10 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use pilqr_core::{Policy, RunSeed};
-use pilqr_mdgps::{GlobalPolicy, MlpConfig, NnPolicy, SStepConfig, s_step};
+use pilqr_mdgps::{
+    GlobalPolicy, MlpConfig, NnPolicy, PolicyPriorConfig, PolicyPriorGmm, PolicySampleMode,
+    SStepConfig, s_step,
+};
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -90,5 +93,51 @@ fn reacher_network_work(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, action, s_step_bench, reacher_network_work);
+/// The reacher task itself: dX = 8, dU = 2, T = 50, 20 samples (observations here equal states).
+const REACHER_TASK: Problem = Problem {
+    horizon: 50,
+    dx: 8,
+    du: 2,
+    samples: 20,
+};
+
+/// One condition's network work in one MDGPS iteration outside the S-step, at the reacher
+/// task's size: the policy prior's refit over `[x; μ_θ(o)]` (replace mode, as
+/// experiments/reacher_mdgps.toml) and the linearisation of the trained network.
+fn reacher_iteration_network_work(c: &mut Criterion) {
+    let p = REACHER_TASK;
+    let seed = RunSeed::new(5);
+    let local = controller(p, 0.3, seed);
+    let batches: Vec<_> = (0..4).map(|m| rollouts(p, &local, seed, m)).collect();
+    let data = conditions(&batches, &local);
+    let mut trained = NnPolicy::new(&MlpConfig::default(), p.dx, p.du, 0.1, seed).unwrap();
+    s_step(&mut trained, &data, &SStepConfig::default(), seed, 0).unwrap();
+    let config = PolicyPriorConfig {
+        mode: PolicySampleMode::Replace,
+        ..PolicyPriorConfig::default()
+    };
+    let fresh = PolicyPriorGmm::new(config, p.dx, p.dx).unwrap();
+    let mut warm = fresh.clone();
+    warm.update(&batches[0], &trained, 1).unwrap();
+    let mut group = c.benchmark_group("reacher_iteration_network");
+    group.sample_size(10);
+    group.bench_function("policy_prior_update_warm_20x50", |b| {
+        b.iter(|| {
+            let mut prior = warm.clone();
+            prior.update(&batches[1], &trained, 2).unwrap()
+        })
+    });
+    group.bench_function("linearize_20x50", |b| {
+        b.iter(|| warm.linearize(&batches[0], &trained).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    action,
+    s_step_bench,
+    reacher_network_work,
+    reacher_iteration_network_work
+);
 criterion_main!(benches);

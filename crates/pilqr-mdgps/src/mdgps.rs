@@ -11,6 +11,7 @@ use pilqr_core::{
 use pilqr_dynamics::{DynamicsFitter, LinearDynamics};
 use pilqr_trajopt::init::{InitConfig, init_lqr, init_pd};
 use pilqr_trajopt::{LqrFlm, estimate_cost};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::c_step::{CStepInputs, CStepSettings, c_step};
@@ -239,22 +240,49 @@ impl Mdgps {
         } else {
             None
         };
-        // 3. Linearise the global policy around each condition's samples.
+        // 3. Linearise the global policy around each condition's samples. Every condition's
+        // prior, linearisation and cost estimate depend on that condition alone, so they run in
+        // parallel; the results are collected in condition order (and the first error in that
+        // order is reported), which keeps every bit independent of the thread count.
+        let policy = &self.policy;
+        let section = Instant::now();
+        let linearised: Vec<Result<(LinearGaussianPolicy, CurrentCosts, f64), MdgpsError>> = self
+            .conditions
+            .par_iter_mut()
+            .zip(fitted.par_iter_mut())
+            .map(|(c, f)| {
+                let clock = Instant::now();
+                let s = seed.derive("policy-prior", &[it as u64, c.condition as u64]);
+                c.prior.update(&f.batch, policy, s)?;
+                let lin = c.prior.linearize(&f.batch, policy)?;
+                let (laplace, _) = estimate_cost(&lin, &f.dynamics, &f.cost)
+                    .map_err(|e| other("estimating the global policy's cost", e))?;
+                let now = CurrentCosts {
+                    laplace,
+                    mc: f.batch.mean_total_cost(),
+                };
+                Ok((lin, now, clock.elapsed().as_secs_f64()))
+            })
+            .collect();
+        let wall = section.elapsed().as_secs_f64();
         let mut linear = Vec::with_capacity(fitted.len());
         let mut current = Vec::with_capacity(fitted.len());
-        for (c, f) in self.conditions.iter_mut().zip(&mut fitted) {
-            let clock = Instant::now();
-            let s = seed.derive("policy-prior", &[it as u64, c.condition as u64]);
-            c.prior.update(&f.batch, &self.policy, s)?;
-            let lin = c.prior.linearize(&f.batch, &self.policy)?;
-            let (laplace, _) = estimate_cost(&lin, &f.dynamics, &f.cost)
-                .map_err(|e| other("estimating the global policy's cost", e))?;
-            current.push(CurrentCosts {
-                laplace,
-                mc: f.batch.mean_total_cost(),
-            });
+        let mut own = Vec::with_capacity(fitted.len());
+        for r in linearised {
+            let (lin, now, seconds) = r?;
             linear.push(lin);
-            f.times.linearisation = clock.elapsed().as_secs_f64();
+            current.push(now);
+            own.push(seconds);
+        }
+        // Each condition's share of the section's wall time, in proportion to its own time
+        // (so the shares add up to the wall time however many threads ran them).
+        let busy: f64 = own.iter().sum();
+        for (f, seconds) in fitted.iter_mut().zip(&own) {
+            f.times.linearisation = if busy > 0.0 {
+                wall * seconds / busy
+            } else {
+                0.0
+            };
         }
         // 4. Step size from the previous iteration's prediction, averaged over conditions.
         let previous: Vec<PreviousCosts> =

@@ -16,7 +16,9 @@ pub struct ConditionTimes {
     pub dynamics: f64,
     /// The C-step.
     pub update: f64,
-    /// The policy prior and linearisation.
+    /// The policy prior, linearisation and cost estimate of the global policy. The conditions
+    /// run these in parallel: each gets the section's wall time in proportion to its own
+    /// thread time, so the conditions' values add up to the wall time.
     pub linearisation: f64,
 }
 

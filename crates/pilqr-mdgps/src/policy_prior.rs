@@ -252,22 +252,40 @@ impl PolicyPriorGmm {
         check_len("policy variance", variance.len(), du)?;
         check_finite("policy variance", variance)?;
         let mu = policy.mean_actions(batch.obs_all())?;
+        // Every point `[x_t; μ_θ(o_t)]` of the batch, column `i·T + t`: the mixture's
+        // responsibilities are computed for all of them at once (one factorisation of the
+        // components instead of one per step), then averaged per step.
+        let mut all = Mat::zeros(dx + du, n * horizon);
+        for i in 0..n {
+            for t in 0..horizon {
+                let col = all.col_as_slice_mut(i * horizon + t);
+                col[..dx].copy_from_slice(batch.x(i, t));
+                let r = (i * horizon + t) * du;
+                col[dx..].copy_from_slice(&mu[r..r + du]);
+            }
+        }
+        let resp = self.gmm.responsibilities(all.as_ref())?;
+        let k = self.gmm.num_components();
         let mut gain = MatStack::zeros(horizon, du, dx);
         let mut offset = VecStack::zeros(horizon, du);
         let mut cov = MatStack::zeros(horizon, du, du);
         let mut regressor = ConditionalRegressor::new(dx, du);
         let mut pts = Mat::zeros(dx + du, n);
+        let mut w = vec![0.0; k];
         for t in 0..horizon {
+            w.fill(0.0);
             for i in 0..n {
-                let col = pts.col_as_slice_mut(i);
-                col[..dx].copy_from_slice(batch.x(i, t));
-                let r = (i * horizon + t) * du;
-                col[dx..].copy_from_slice(&mu[r..r + du]);
+                pts.col_as_slice_mut(i)
+                    .copy_from_slice(all.col_as_slice(i * horizon + t));
+                for (c, wc) in w.iter_mut().enumerate() {
+                    *wc += resp[(i * horizon + t, c)];
+                }
             }
+            w.iter_mut().for_each(|v| *v /= n as f64);
             let at = |e: DynamicsError| MdgpsError::from(e.at_step(t));
             let prior = self
                 .gmm
-                .inference(pts.as_ref())
+                .inference_from_weights(&w)
                 .map_err(at)?
                 .with_strength(self.config.gmm.strength);
             let ridge = if t == 0 { FIRST_STEP_RIDGE } else { 0.0 };

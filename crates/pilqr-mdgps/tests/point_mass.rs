@@ -99,3 +99,41 @@ fn sampling_on_policy_runs_the_network_and_improves() {
     // Iterations 1 and 2 sample the network: its cost must fall below the initial controllers'.
     assert!(costs[2] < costs[0], "{costs:?}");
 }
+
+/// Two iterations on four conditions in a one-thread and a two-thread pool: the conditions'
+/// policy priors and linearisations run in parallel, and nothing may depend on how many
+/// threads share them.
+#[test]
+fn results_are_independent_of_the_thread_count() {
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut task = PointMass::new();
+            let config = MdgpsConfig {
+                samples: 4,
+                s_step: SStepConfig {
+                    iterations: 200,
+                    ..SStepConfig::default()
+                },
+                ..MdgpsConfig::default()
+            };
+            let mut m = Mdgps::new(config, RunSeed::new(6), &mut task, &[0, 1, 2, 3]).unwrap();
+            let metrics: Vec<_> = (0..2).map(|_| m.iterate(&mut task).unwrap()).collect();
+            (m, metrics)
+        })
+    };
+    let (one, m1) = run(1);
+    let (two, m2) = run(2);
+    assert!(one.policy() == two.policy(), "the network differs");
+    for (a, b) in m1.iter().zip(&m2) {
+        assert_eq!(a.mean_cost(), b.mean_cost());
+        assert_eq!(a.kl_total(), b.kl_total());
+        assert_eq!(a.step_mult.to_bits(), b.step_mult.to_bits());
+    }
+    for (a, b) in one.conditions().iter().zip(two.conditions()) {
+        assert!(a.local == b.local && a.prior == b.prior && a.eta == b.eta);
+    }
+}

@@ -20,6 +20,8 @@ pub(crate) const BETA2: f64 = 0.999;
 /// libtorch's (and tch's) default `ε`.
 pub(crate) const EPS: f64 = 1e-8;
 
+use super::matmul::Kernel;
+
 /// Adam's state for a flat parameter vector.
 #[derive(Debug, Clone)]
 pub(crate) struct Adam {
@@ -44,26 +46,69 @@ impl Adam {
         }
     }
 
-    /// One update of `params` from the loss gradient `grad` (same length).
+    /// One update of `params` from the loss gradient `grad` (same length), with the plain
+    /// scalar code.
+    #[cfg(test)]
     pub fn step(&mut self, params: &mut [f64], grad: &[f64]) {
+        self.step_on(Kernel::Portable, params, grad);
+    }
+
+    /// One update of `params` from the loss gradient `grad` (same length). `kernel` only
+    /// chooses the instruction set: the update is element-wise IEEE arithmetic (`+ − × ÷ √`,
+    /// never contracted into fused operations), so every path gives the same bits.
+    pub fn step_on(&mut self, kernel: Kernel, params: &mut [f64], grad: &[f64]) {
         self.beta1_pow *= BETA1;
         self.beta2_pow *= BETA2;
-        let step_size = self.learning_rate / (1.0 - self.beta1_pow);
-        let root_bc2 = (1.0 - self.beta2_pow).sqrt();
-        let wd = self.weight_decay;
-        for (((p, &g), m), v) in params
-            .iter_mut()
-            .zip(grad)
-            .zip(&mut self.m)
-            .zip(&mut self.v)
-        {
-            let g = g + wd * *p;
-            *m = BETA1 * *m + (1.0 - BETA1) * g;
-            *v = BETA2 * *v + (1.0 - BETA2) * g * g;
-            let denom = v.sqrt() / root_bc2 + EPS;
-            *p -= step_size * (*m / denom);
+        let c = Coefficients {
+            step_size: self.learning_rate / (1.0 - self.beta1_pow),
+            root_bc2: (1.0 - self.beta2_pow).sqrt(),
+            weight_decay: self.weight_decay,
+        };
+        match kernel {
+            Kernel::Portable => update(c, params, grad, &mut self.m, &mut self.v),
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Kernel::Avx2Fma` is only built after checking that the CPU has AVX2 and
+            // FMA (see `KernelPath::resolve`).
+            Kernel::Avx2Fma => unsafe { update_avx2(c, params, grad, &mut self.m, &mut self.v) },
         }
     }
+}
+
+/// The per-step constants of the update.
+#[derive(Debug, Clone, Copy)]
+struct Coefficients {
+    step_size: f64,
+    root_bc2: f64,
+    weight_decay: f64,
+}
+
+/// The element-wise update (inlined into each instruction-set variant).
+#[inline(always)]
+fn update(c: Coefficients, params: &mut [f64], grad: &[f64], m: &mut [f64], v: &mut [f64]) {
+    for (((p, &g), m), v) in params.iter_mut().zip(grad).zip(m).zip(v) {
+        let g = g + c.weight_decay * *p;
+        *m = BETA1 * *m + (1.0 - BETA1) * g;
+        *v = BETA2 * *v + (1.0 - BETA2) * g * g;
+        let denom = v.sqrt() / c.root_bc2 + EPS;
+        *p -= c.step_size * (*m / denom);
+    }
+}
+
+/// [`update`] compiled for AVX2 (four lanes per division and square root; Rust never fuses
+/// a multiply and an add on its own, so the operations are exactly the scalar ones).
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn update_avx2(
+    c: Coefficients,
+    params: &mut [f64],
+    grad: &[f64],
+    m: &mut [f64],
+    v: &mut [f64],
+) {
+    update(c, params, grad, m, v)
 }
 
 #[cfg(test)]
@@ -88,6 +133,37 @@ mod tests {
         let mut p = vec![2.0];
         adam.step(&mut p, &[0.0]);
         assert!((p[0] - 1.99).abs() < 1e-9, "{}", p[0]);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn vector_and_portable_updates_are_the_same_bits() {
+        let Ok(kernel) = super::super::matmul::KernelPath::Avx2Fma.resolve() else {
+            eprintln!("no AVX2 + FMA on this CPU: nothing to compare");
+            return;
+        };
+        let n = 1003;
+        let wave = |i: usize, f: f64| ((i as f64) * f).sin();
+        let mut a = Adam::new(n, 1e-3, 5e-3);
+        let mut b = a.clone();
+        let mut pa: Vec<f64> = (0..n).map(|i| wave(i, 0.7)).collect();
+        let mut pb = pa.clone();
+        for step in 0..5 {
+            let g: Vec<f64> = (0..n).map(|i| wave(i + step, 1.3) * 1e-2).collect();
+            a.step_on(Kernel::Portable, &mut pa, &g);
+            b.step_on(kernel, &mut pb, &g);
+        }
+        assert!(pa.iter().zip(&pb).all(|(x, y)| x.to_bits() == y.to_bits()));
+        assert!(
+            a.m.iter()
+                .zip(&b.m)
+                .all(|(x, y)| x.to_bits() == y.to_bits())
+        );
+        assert!(
+            a.v.iter()
+                .zip(&b.v)
+                .all(|(x, y)| x.to_bits() == y.to_bits())
+        );
     }
 
     #[test]

@@ -1,6 +1,5 @@
 //! The network's parameters during native training: one flat buffer (what Adam updates),
-//! laid out for the forward pass, plus row-major copies of the weights the backward pass
-//! needs.
+//! laid out for the forward pass (the backward pass reads the same `Wᵀ`).
 
 use crate::architecture::Activation;
 use crate::mlp_weights::{DenseLayer, MlpWeights};
@@ -25,9 +24,6 @@ pub(crate) struct TrainingParams {
     pub layers: Vec<LayerLayout>,
     /// Every `Wᵀ` and bias, in layer order (Adam's view of the network).
     pub values: Vec<f64>,
-    /// `W` row-major (`outputs × inputs`) of every layer but the first, index `l − 1`: the
-    /// backward pass's propagation to the layer input reads these.
-    pub row_major: Vec<Vec<f64>>,
     /// Hidden activation.
     pub activation: Activation,
 }
@@ -54,11 +50,9 @@ impl TrainingParams {
                 bias,
             });
         }
-        let row_major = w.layers.iter().skip(1).map(|l| l.weight.clone()).collect();
         TrainingParams {
             layers,
             values,
-            row_major,
             activation: w.activation,
         }
     }
@@ -73,18 +67,6 @@ impl TrainingParams {
     pub fn bias(&self, l: usize) -> &[f64] {
         let s = self.layers[l];
         &self.values[s.bias..s.bias + s.outputs]
-    }
-
-    /// Copy the flat buffer's `Wᵀ` into the row-major copies (after every update).
-    pub fn refresh_row_major(&mut self) {
-        for (l, dst) in self.layers.iter().skip(1).zip(&mut self.row_major) {
-            let src = &self.values[l.weight..l.weight + l.inputs * l.outputs];
-            for i in 0..l.inputs {
-                for o in 0..l.outputs {
-                    dst[o * l.inputs + i] = src[i * l.outputs + o];
-                }
-            }
-        }
     }
 
     /// Exact copies of the current parameters as [`MlpWeights`].
@@ -124,7 +106,7 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     #[test]
-    fn layout_round_trips_and_row_major_copies_follow_updates() {
+    fn layout_round_trips_and_updates_reach_the_weights() {
         let w = MlpWeights::init(
             &MlpConfig::default(),
             5,
@@ -142,8 +124,6 @@ mod tests {
         assert_eq!(p.weight_t(1)[7 * 100 + 4], w.layers[1].weight[4 * 100 + 7]);
         let off = p.layers[2].weight + 10 * 3 + 1;
         p.values[off] = 42.0;
-        p.refresh_row_major();
-        assert_eq!(p.row_major[1][100 + 10], 42.0);
         assert_eq!(p.to_weights().layers[2].weight[100 + 10], 42.0);
     }
 }

@@ -90,8 +90,7 @@ pub(crate) fn train(
             epoch_losses.push(l);
         }
         backward(kernel, &params, &mut ws);
-        adam.step(&mut params.values, &ws.grad);
-        params.refresh_row_major();
+        adam.step_on(kernel, &mut params.values, &ws.grad);
     }
     let final_loss = dataset_loss(kernel, &params, &mut ws, data);
     Ok(Trained {

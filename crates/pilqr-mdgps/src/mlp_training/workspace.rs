@@ -1,5 +1,6 @@
 //! Every buffer one native S-step needs, allocated once for the largest minibatch.
 
+use super::backward::padded;
 use super::params::TrainingParams;
 
 /// The S-step's rows (observations already normalised), row-major.
@@ -38,8 +39,10 @@ pub(crate) struct Workspace {
     pub post: Vec<Vec<f64>>,
     /// `∂L/∂z_l` per layer.
     pub delta: Vec<Vec<f64>>,
-    /// `∂L/∂h` of the layer being back-propagated into (widest hidden layer).
-    pub back: Vec<f64>,
+    /// `δ_lᵀ` of the layer being back-propagated from, `[outputs_l, padded rows]`.
+    pub delta_t: Vec<f64>,
+    /// `(∂L/∂h)ᵀ` of the layer being back-propagated into, `[inputs_l, padded rows]`.
+    pub back_t: Vec<f64>,
     /// `∂L/∂θ` in the layout of [`TrainingParams::values`].
     pub grad: Vec<f64>,
     /// Observation width.
@@ -62,7 +65,8 @@ impl Workspace {
             pre: widths.iter().map(|w| vec![0.0; capacity * w]).collect(),
             post: hidden.iter().map(|w| vec![0.0; capacity * w]).collect(),
             delta: widths.iter().map(|w| vec![0.0; capacity * w]).collect(),
-            back: vec![0.0; capacity * hidden.iter().copied().max().unwrap_or(0)],
+            delta_t: vec![0.0; padded(capacity) * widths.iter().copied().max().unwrap_or(0)],
+            back_t: vec![0.0; padded(capacity) * hidden.iter().copied().max().unwrap_or(0)],
             grad: vec![0.0; params.values.len()],
             d_o,
             d_u,
