@@ -10,7 +10,7 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Scratch, pilqr, point_mass_config, point_mass_mdgps_config, run};
+use common::{Scratch, pilqr, point_mass_config, run};
 use pilqr::run::metrics_log::{MetricsRow, read_jsonl};
 
 fn rows_without_times(dir: &Path) -> Vec<MetricsRow> {
@@ -33,12 +33,14 @@ fn a_killed_run_resumes_bit_identically() {
     kill_and_resume("kill", &point_mass_config(2, 6), 6, 2, "pilqr-seed3.ckpt");
 }
 
+// MDGPS needs the `mdgps` feature (libtorch); without it the command refuses the config.
+#[cfg(feature = "mdgps")]
 #[test]
 fn a_killed_mdgps_run_resumes_bit_identically() {
     // 2 training rows and 1 held-out row per iteration.
     kill_and_resume(
         "kill-mdgps",
-        &point_mass_mdgps_config("pilqr", 5),
+        &common::point_mass_mdgps_config("pilqr", 5),
         5,
         3,
         "mdgps-pilqr-seed3.ckpt",
