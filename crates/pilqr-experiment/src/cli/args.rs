@@ -128,6 +128,10 @@ pub struct CompareArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
+    /// Jobs side by side.
+    #[command(flatten)]
+    pub jobs: crate::cli::jobs::JobsArgs,
+
     /// Replace the run the directory holds, if any (never a directory that is not a run).
     #[arg(long)]
     pub force: bool,
@@ -143,6 +147,10 @@ pub struct ResumeArgs {
     /// Start over when no checkpoint is left, dropping the metrics already written.
     #[arg(long)]
     pub force: bool,
+
+    /// Jobs side by side.
+    #[command(flatten)]
+    pub jobs: crate::cli::jobs::JobsArgs,
 }
 
 /// Options of `pilqr reproduce`.
@@ -163,6 +171,10 @@ pub struct ReproduceArgs {
     /// Where results.md and its plots and renders go.
     #[arg(long, value_name = "DIR", default_value = "docs")]
     pub results: PathBuf,
+
+    /// Jobs side by side (within each experiment of the plan).
+    #[command(flatten)]
+    pub jobs: crate::cli::jobs::JobsArgs,
 }
 
 /// Which conditions to evaluate.

@@ -3,6 +3,7 @@
 pub mod args;
 pub mod budget;
 pub mod eval;
+pub mod jobs;
 pub mod list;
 pub mod render;
 pub mod report;

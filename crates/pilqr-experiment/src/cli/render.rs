@@ -3,13 +3,13 @@
 
 use std::path::PathBuf;
 
-use pilqr_core::Task;
+use pilqr_core::{RunSeed, Task};
 
 use crate::cli::args::{RenderArgs, RenderFormat};
 use crate::cli::session::Session;
 use crate::config::method::Family;
 use crate::error::CliError;
-use crate::run::evaluation::single_rollout;
+use crate::run::evaluation::{EvaluationEpisode, single_rollout};
 use crate::run::progress::OutputMode;
 use crate::run::runner::Job;
 use crate::task_registry::{RegistryError, TaskRegistry};
@@ -22,7 +22,8 @@ const STRIP_FRAMES: usize = 8;
 
 /// Render the mean rollout of `job`'s controller (or network) after `iteration` (the last one
 /// when `None`) from each of `conditions` (indices into the task) into the run's `renders/`
-/// directory; returns the files written.
+/// directory; returns the files written. The rollout is the one the metrics' success columns
+/// judged after that iteration (its [`EvaluationEpisode`]).
 pub fn render_job(
     session: &Session,
     job: Job,
@@ -43,6 +44,15 @@ pub fn render_job(
             _ => session.file.invalid("task", e.to_string()).into(),
         })?;
     let names: Vec<String> = task.conditions().iter().map(|c| c.name.clone()).collect();
+    // The episode the metrics judged after that iteration (the last saved one by default).
+    let shown = iteration.or_else(|| {
+        let saved = session.dir.saved_iterations(job.method.name(), job.seed);
+        saved.last().copied()
+    });
+    let episode = EvaluationEpisode {
+        seed: RunSeed::new(job.seed),
+        iteration: shown.unwrap_or(0),
+    };
     let mut written = Vec::with_capacity(conditions.len());
     for &condition in conditions {
         let fail = |message: String| CliError::Run {
@@ -54,7 +64,8 @@ pub fn render_job(
             .ok_or_else(|| fail("this run did not train that condition".into()))?;
         let rollout = {
             let t: &mut dyn Task = task.as_mut();
-            single_rollout(t, policy.as_ref(), condition).map_err(|e| fail(e.to_string()))?
+            single_rollout(t, policy.as_ref(), condition, episode)
+                .map_err(|e| fail(e.to_string()))?
         };
         let states = rollout.batch.x_all();
         let stem = format!(

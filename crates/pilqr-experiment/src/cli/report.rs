@@ -16,28 +16,58 @@ use crate::run::metrics_log::MetricsRow;
 use crate::run::progress::OutputMode;
 use crate::run::runner::Job;
 
-/// Write the summary, plots and renders of a finished run and tell the user where they are.
+/// The wall time of the command that trained a run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WallTime {
+    /// Seconds from the first job's start to the last job's end, in this command (a resumed
+    /// run counts only what the resume did).
+    pub seconds: f64,
+    /// How many jobs ran side by side.
+    pub side_by_side: usize,
+}
+
+impl WallTime {
+    /// The sentence of the summary: the wall time, and why the time table may exceed it.
+    pub fn sentence(&self) -> String {
+        let mut s = format!(
+            "Wall time of the training: {:.1} s ({} job(s) side by side",
+            self.seconds, self.side_by_side
+        );
+        if self.side_by_side > 1 {
+            s.push_str(
+                "; the time table sums every job's own times, so it can exceed the wall time",
+            );
+        }
+        s.push_str(").");
+        s
+    }
+}
+
+/// Write the summary, plots and renders of a finished run and tell the user where they are;
+/// `wall` is the wall time of the training.
 pub fn finish_run(
     session: &Session,
     rows: &[MetricsRow],
     mode: OutputMode,
+    wall: WallTime,
 ) -> Result<(), CliError> {
     let e = &session.file.experiment;
     let rollouts = Rollouts::of(session.new_task()?.has_physics());
     let table = markdown(&summarise(rows), rollouts);
     let summary = format!(
-        "# {}\n\n{}\n\ntask `{}`, {} iteration(s) × {} samples per condition\n\n{}",
+        "# {}\n\n{}\n\ntask `{}`, {} iteration(s) × {} samples per condition\n\n{}\n{}\n",
         e.name,
         e.description,
         e.task,
         e.iterations,
         e.samples(),
-        table
+        table,
+        wall.sentence()
     );
     session
         .dir
         .write_text(&session.dir.summary_path(), &summary)?;
-    println!("\n{table}");
+    println!("\n{table}\n{}", wall.sentence());
 
     let mut plots: Vec<PathBuf> = Vec::new();
     let split = |split: Split| -> Vec<MetricsRow> {

@@ -60,7 +60,7 @@ pub fn reproduce(
                 entry.config.display()
             );
         }
-        let section = run_entry(&plan, entry, args.quick, &runs, &assets, mode, registry)?;
+        let section = run_entry(&plan, entry, args, &runs, &assets, mode, registry)?;
         if let Outcome::Failed { message } = &section.outcome {
             eprintln!("{}: {message}", section.name);
             failed.push(section.name.clone());
@@ -128,12 +128,13 @@ pub const DEFAULT_PLAN: &str = "experiments/reproduce.toml";
 fn run_entry(
     plan: &ReproducePlan,
     entry: &PlanEntry,
-    quick: bool,
+    args: &ReproduceArgs,
     runs: &Path,
     assets: &Path,
     mode: OutputMode,
     registry: &TaskRegistry,
 ) -> Result<Section, CliError> {
+    let quick = args.quick;
     let mut file = ExperimentFile::load(&plan.config_path(entry))?;
     {
         let e = &mut file.experiment;
@@ -187,7 +188,7 @@ fn run_entry(
         )?;
         (session, task)
     };
-    let rows = match execute(&session, task, mode, resume) {
+    let rows = match execute(&session, task, mode, resume, args.jobs.count()) {
         Ok(rows) => rows,
         Err(err)
             if err.exit_code() == crate::error::EXIT_BAD_INPUT

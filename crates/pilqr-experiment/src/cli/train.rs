@@ -5,7 +5,9 @@
 //! `*_with` variants take that check as an argument so that its failure path is testable.
 
 use crate::cli::args::{CompareArgs, ResumeArgs, TrainArgs};
-use crate::cli::report::finish_run;
+use std::time::Instant;
+
+use crate::cli::report::{WallTime, finish_run};
 use crate::cli::session::{Session, open_task};
 use crate::config::experiment::ExperimentFile;
 use crate::config::method::{Family, Method};
@@ -85,7 +87,7 @@ pub fn train_with(
         args.force,
         registry,
     )?;
-    execute_new(&session, task, mode).map(drop)
+    execute_new(&session, task, mode, 1).map(drop)
 }
 
 /// `pilqr compare`: several methods and seeds, same task, budget and settings.
@@ -169,7 +171,7 @@ pub fn compare(
         args.force,
         registry,
     )?;
-    execute_new(&session, task, mode).map(drop)
+    execute_new(&session, task, mode, args.jobs.count()).map(drop)
 }
 
 /// `pilqr resume`: continue every job of a run from its last checkpoint.
@@ -192,7 +194,7 @@ pub fn resume(
             ),
         });
     }
-    execute(&session, task, mode, true).map(drop)
+    execute(&session, task, mode, true, args.jobs.count()).map(drop)
 }
 
 /// [`execute`] for a run just created: when it fails before any job wrote its first
@@ -202,8 +204,9 @@ fn execute_new(
     session: &Session,
     task: Box<dyn pilqr_core::Task>,
     mode: OutputMode,
+    side_by_side: usize,
 ) -> Result<Vec<MetricsRow>, CliError> {
-    let result = execute(session, task, mode, false);
+    let result = execute(session, task, mode, false, side_by_side);
     if result.is_err()
         && !session.dir.has_checkpoint()
         && let Err(e) = session.dir.discard()
@@ -213,15 +216,17 @@ fn execute_new(
     result
 }
 
-/// Run (or, with `resume`, continue) every job of `session`, then write the summary, plots and
-/// renders. Returns all metrics rows of the run.
+/// Run (or, with `resume`, continue) every job of `session`, up to `side_by_side` of them at a
+/// time, then write the summary, plots and renders. Returns all metrics rows of the run.
 pub(crate) fn execute(
     session: &Session,
     task: Box<dyn pilqr_core::Task>,
     mode: OutputMode,
     resume: bool,
+    side_by_side: usize,
 ) -> Result<Vec<MetricsRow>, CliError> {
     let e = &session.file.experiment;
+    let workers = side_by_side.clamp(1, session.jobs.len().max(1));
     if mode != OutputMode::Quiet {
         let held_out = if session.conditions.test.is_empty() {
             String::new()
@@ -229,7 +234,7 @@ pub(crate) fn execute(
             format!(", {} held out", session.conditions.test.len())
         };
         println!(
-            "{} {} in {}: task {}, {} condition(s){held_out}, {} iteration(s) × {} samples, jobs: {}",
+            "{} {} in {}: task {}, {} condition(s){held_out}, {} iteration(s) × {} samples, jobs ({} side by side): {}",
             if resume { "resuming" } else { "running" },
             e.name,
             session.dir.root().display(),
@@ -237,6 +242,7 @@ pub(crate) fn execute(
             session.conditions.train.len(),
             e.iterations,
             e.samples(),
+            workers,
             session
                 .jobs
                 .iter()
@@ -248,20 +254,36 @@ pub(crate) fn execute(
     crate::run::provenance::record(&session.dir, session.digest)?;
     let (dir, digest, jobs, iterations) =
         (&session.dir, session.digest, &session.jobs, e.iterations);
+    // One trainer per worker, each with its own instance of the task (the first reuses the
+    // one already built).
+    let mut task = Some(task);
+    let mut next_task = || match task.take() {
+        Some(t) => Ok(t),
+        None => session.new_task(),
+    };
+    let started = Instant::now();
     let rows = match session.family() {
         Family::Trajopt => {
-            let trainer = session.trajopt_trainer(task)?;
-            run_jobs(&trainer, dir, digest, jobs, iterations, mode, resume)?
+            let mut trainers = (0..workers)
+                .map(|_| session.trajopt_trainer(next_task()?))
+                .collect::<Result<Vec<_>, _>>()?;
+            run_jobs(&mut trainers, dir, digest, jobs, iterations, mode, resume)?
         }
         #[cfg(feature = "mdgps")]
         Family::Mdgps => {
-            let trainer = session.mdgps_trainer(task)?;
-            run_jobs(&trainer, dir, digest, jobs, iterations, mode, resume)?
+            let mut trainers = (0..workers)
+                .map(|_| session.mdgps_trainer(next_task()?))
+                .collect::<Result<Vec<_>, _>>()?;
+            run_jobs(&mut trainers, dir, digest, jobs, iterations, mode, resume)?
         }
         #[cfg(not(feature = "mdgps"))]
         Family::Mdgps => check_torch().map(|()| Vec::new())?,
     };
-    finish_run(session, &rows, mode)?;
+    let wall = WallTime {
+        seconds: started.elapsed().as_secs_f64(),
+        side_by_side: workers,
+    };
+    finish_run(session, &rows, mode, wall)?;
     Ok(rows)
 }
 

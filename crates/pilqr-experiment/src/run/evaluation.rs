@@ -103,30 +103,53 @@ fn judge(
     Ok(Evaluated { batch, outcomes })
 }
 
-/// One rollout of `policy`'s mean from `condition`.
+/// The episode of the noise-free evaluation of a job after one of its iterations: what the
+/// metrics' success columns and the renders of that iteration roll out.
+///
+/// Its random streams (the task's own randomness; the evaluated policies ignore their action
+/// noise) are derived from the run seed, the iteration and the condition under the label
+/// `"evaluation"`, like every other stream of a run (docs/design.md §3): independent of the
+/// training samples' streams, of `pilqr eval`'s and of other seeds' and iterations'. A task
+/// without randomness of its own rolls out the same trajectory whatever the episode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EvaluationEpisode {
+    /// The job's run seed.
+    pub seed: RunSeed,
+    /// The iteration just done (from 0, as in `metrics.csv`).
+    pub iteration: usize,
+}
+
+impl EvaluationEpisode {
+    /// The sample request of this episode on `condition`: one rollout.
+    pub fn request(&self, condition: usize) -> SampleRequest {
+        SampleRequest {
+            seed: RunSeed::new(self.seed.derive("evaluation", &[])),
+            iteration: self.iteration,
+            condition,
+            count: 1,
+        }
+    }
+}
+
+/// One rollout of `policy`'s mean from `condition`, in `episode`.
 pub fn mean_rollout(
     task: &mut dyn Task,
     policy: &LinearGaussianPolicy,
     condition: usize,
+    episode: EvaluationEpisode,
 ) -> Result<Evaluated, EvalError> {
-    single_rollout(task, &MeanPolicy(policy), condition)
+    single_rollout(task, &MeanPolicy(policy), condition, episode)
 }
 
-/// One rollout of `policy` from `condition` with the noise streams of seed 0 (pass a policy
-/// that ignores its noise, such as [`MeanPolicy`] or `pilqr_mdgps::MeanAction`, for the
-/// noise-free behaviour).
+/// One rollout of `policy` from `condition` in `episode` (pass a policy that ignores its
+/// noise, such as [`MeanPolicy`] or `pilqr_mdgps::MeanAction`, for the noise-free behaviour).
 pub fn single_rollout(
     task: &mut dyn Task,
     policy: &dyn Policy,
     condition: usize,
+    episode: EvaluationEpisode,
 ) -> Result<Evaluated, EvalError> {
-    let request = SampleRequest {
-        seed: RunSeed::new(0),
-        iteration: 0,
-        condition,
-        count: 1,
-    };
-    let batch = sample_policy(task, policy, None, request)
+    let batch = sample_policy(task, policy, None, episode.request(condition))
         .map_err(|source| EvalError::Sample { condition, source })?;
     judge(task, condition, batch)
 }
@@ -176,8 +199,12 @@ mod tests {
         let mut task = pilqr_tasks::task_by_name("point-mass").unwrap();
         let wide = policy(task.as_ref(), 1.0);
         let narrow = policy(task.as_ref(), 1e-6);
-        let a = mean_rollout(task.as_mut(), &wide, 0).unwrap();
-        let b = mean_rollout(task.as_mut(), &narrow, 0).unwrap();
+        let episode = EvaluationEpisode {
+            seed: RunSeed::new(5),
+            iteration: 2,
+        };
+        let a = mean_rollout(task.as_mut(), &wide, 0, episode).unwrap();
+        let b = mean_rollout(task.as_mut(), &narrow, 0, episode).unwrap();
         assert_eq!(a.batch.x_all(), b.batch.x_all());
         assert_eq!(a.outcomes.len(), 1);
         let n = noisy_rollouts(task.as_mut(), &wide, 0, 3, RunSeed::new(5)).unwrap();
@@ -188,5 +215,26 @@ mod tests {
         let (mean, std) = n.cost_stats();
         assert!(mean.is_finite() && std >= 0.0);
         assert!((0.0..=1.0).contains(&n.success_rate()));
+        // The evaluation's streams are its own: not a training sample's, not another
+        // iteration's or seed's.
+        let r = episode.request(0);
+        let training = RunSeed::new(5).task_seed(2, 0, 0);
+        assert_ne!(r.seed.task_seed(r.iteration, 0, 0), training);
+        for other in [
+            EvaluationEpisode {
+                iteration: 3,
+                ..episode
+            },
+            EvaluationEpisode {
+                seed: RunSeed::new(6),
+                ..episode
+            },
+        ] {
+            let o = other.request(0);
+            assert_ne!(
+                o.seed.task_seed(o.iteration, 0, 0),
+                r.seed.task_seed(r.iteration, 0, 0)
+            );
+        }
     }
 }

@@ -1,8 +1,8 @@
 //! The [`Trainer`] of neural-network policies: pilqr-mdgps' loop ([`Mdgps`]) on a pilqr-tasks
 //! task.
 //!
-//! After each iteration the network's mean action is rolled out once, without noise, from every
-//! training condition and every held-out (test) condition. Training rows carry the iteration's
+//! After each iteration the network's mean action is rolled out once, without noise (in the
+//! iteration's [`EvaluationEpisode`]), from every training condition and every held-out (test) condition. Training rows carry the iteration's
 //! sample costs, the C-step's figures and the network's verdict on that condition; held-out rows
 //! (`split = test`) carry the network's rollout cost, success and success metric (e.g. the
 //! reacher's final tip distance). Evaluation time counts as physics; the policy linearisation
@@ -17,7 +17,7 @@ use pilqr_mdgps::{Mdgps, MdgpsConfig, MeanAction, NnPolicy};
 use crate::config::experiment::{Experiment, RunConditions};
 use crate::config::method::Method;
 use crate::error::CliError;
-use crate::run::evaluation::single_rollout;
+use crate::run::evaluation::{EvaluationEpisode, single_rollout};
 use crate::run::metrics_log::{MetricsRow, TimeSplit};
 use crate::run::progress::Progress;
 use crate::run::runner::{Job, Trainer};
@@ -66,12 +66,17 @@ impl MdgpsTrainer {
         split: Split,
     ) -> Result<(MetricsRow, f64), CliError> {
         let clock = Instant::now();
-        let eval = single_rollout(task, &MeanAction(state.policy()), condition).map_err(|e| {
-            CliError::Run {
-                context: format!("{}, iteration {}", job.label(), state.iteration()),
-                message: format!("evaluating the network: {e}"),
-            }
-        })?;
+        let episode = EvaluationEpisode {
+            seed: RunSeed::new(job.seed),
+            iteration: state.iteration().saturating_sub(1),
+        };
+        let eval =
+            single_rollout(task, &MeanAction(state.policy()), condition, episode).map_err(|e| {
+                CliError::Run {
+                    context: format!("{}, iteration {}", job.label(), state.iteration()),
+                    message: format!("evaluating the network: {e}"),
+                }
+            })?;
         let seconds = clock.elapsed().as_secs_f64();
         let (cost, _) = eval.cost_stats();
         let row = MetricsRow {

@@ -3,9 +3,11 @@
 //!
 //! Iterations are numbered from 0, as in `metrics.csv`; counts ("3/10 done") are counts.
 //!
-//! Two bars per run: iterations (with ETA) and the current iteration's rollouts. When stdout is
-//! not a terminal the same events become one plain line per finished iteration, which reads well
-//! in a CI log; `--quiet` silences both (errors still go to stderr).
+//! Two bars per job: iterations (with ETA) and the current iteration's rollouts. Jobs that run
+//! side by side ([`RunProgress`]) share one set of lines on the terminal: the bars of each running
+//! job, under a bar counting the run's finished jobs. When stdout is not a terminal the same
+//! events become one plain line per finished iteration (each prefixed by its job), which reads
+//! well in a CI log; `--quiet` silences both (errors still go to stderr).
 
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
@@ -75,12 +77,71 @@ fn style(template: &str) -> ProgressStyle {
         .unwrap_or_else(|_| ProgressStyle::default_bar())
 }
 
+const JOBS_TEMPLATE: &str =
+    "{prefix:>16} [{bar:30.yellow/white}] jobs {pos}/{len} done {elapsed_precise} {msg}";
+
+/// The progress display of a run of several (method, seed) jobs, some of them side by side:
+/// one [`Progress`] per running job, drawn together, and in bar mode a bar of finished jobs.
+pub struct RunProgress {
+    mode: OutputMode,
+    multi: Option<MultiProgress>,
+    jobs: Option<ProgressBar>,
+}
+
+impl RunProgress {
+    /// The display of a run of `total_jobs` jobs (when resuming, the jobs finished already count
+    /// as they are found so). The bar of finished jobs is shown only when there are several jobs.
+    pub fn new(mode: OutputMode, total_jobs: usize) -> Self {
+        let multi = (mode == OutputMode::Bars)
+            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        let jobs = multi.as_ref().filter(|_| total_jobs > 1).map(|m| {
+            let bar = m.add(ProgressBar::new(total_jobs as u64));
+            bar.set_style(style(JOBS_TEMPLATE));
+            bar.set_prefix("run");
+            bar
+        });
+        RunProgress { mode, multi, jobs }
+    }
+
+    /// The progress of one job, as [`Progress::new`], drawn with the other jobs' bars.
+    pub fn job(&self, label: &str, total_iterations: usize, done: usize) -> Progress {
+        Progress::in_display(self.mode, self.multi.clone(), label, total_iterations, done)
+    }
+
+    /// One more job finished.
+    pub fn job_finished(&self) {
+        if let Some(bar) = &self.jobs {
+            bar.inc(1);
+        }
+    }
+}
+
+impl Drop for RunProgress {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.jobs {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 impl Progress {
     /// Progress for a run named `label` of `total_iterations`, starting after `done` iterations
     /// (non-zero when resuming).
     pub fn new(mode: OutputMode, label: &str, total_iterations: usize, done: usize) -> Self {
-        let (multi, iterations, rollouts) = if mode == OutputMode::Bars {
-            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let multi = (mode == OutputMode::Bars)
+            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        Progress::in_display(mode, multi, label, total_iterations, done)
+    }
+
+    /// As [`Progress::new`], the bars (in bar mode) added to `multi`.
+    fn in_display(
+        mode: OutputMode,
+        multi: Option<MultiProgress>,
+        label: &str,
+        total_iterations: usize,
+        done: usize,
+    ) -> Self {
+        let (multi, iterations, rollouts) = if let Some(multi) = multi {
             let it = multi.add(ProgressBar::new(total_iterations as u64));
             it.set_style(style(ITER_TEMPLATE));
             it.set_prefix(label.to_string());
@@ -178,11 +239,11 @@ impl Progress {
 
     /// Remove the bars at the end of the run.
     pub fn finish(&self) {
-        if let Some(ro) = &self.rollouts {
-            ro.finish_and_clear();
-        }
-        if let Some(it) = &self.iterations {
-            it.finish_and_clear();
+        for bar in [&self.rollouts, &self.iterations].into_iter().flatten() {
+            bar.finish_and_clear();
+            if let Some(m) = &self.multi {
+                m.remove(bar);
+            }
         }
     }
 }
@@ -235,5 +296,26 @@ mod tests {
         assert_eq!(p.rollouts.as_ref().map(|b| b.position()), Some(3));
         p.finish_iteration(2, "ok");
         assert_eq!(p.iterations.as_ref().map(|b| b.position()), Some(3));
+    }
+
+    #[test]
+    fn jobs_side_by_side_share_one_display() {
+        let run = RunProgress::new(OutputMode::Bars, 4);
+        if let Some(m) = &run.multi {
+            m.set_draw_target(ProgressDrawTarget::hidden());
+        }
+        let a = run.job("pilqr/seed0", 5, 0);
+        let b = run.job("pilqr/seed1", 5, 2);
+        for p in [&a, &b] {
+            assert!(p.multi.is_some());
+        }
+        assert_eq!(b.iterations.as_ref().map(|b| b.position()), Some(2));
+        run.job_finished();
+        assert_eq!(run.jobs.as_ref().map(|b| b.position()), Some(1));
+        // One job: no bar of jobs; no bars at all outside bar mode.
+        assert!(RunProgress::new(OutputMode::Bars, 1).jobs.is_none());
+        let plain = RunProgress::new(OutputMode::Plain, 4);
+        assert!(plain.multi.is_none() && plain.jobs.is_none());
+        assert!(plain.job("x", 3, 0).iterations.is_none());
     }
 }

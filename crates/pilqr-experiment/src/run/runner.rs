@@ -1,6 +1,6 @@
 //! The training loop of `train`, `compare` and `resume`: run every (method, seed) job for its
-//! iterations, appending metrics and saving a checkpoint after each iteration, and pick up
-//! exactly where an interrupted run stopped.
+//! iterations (several side by side, [`crate::run::job_pool`]), appending metrics and saving a
+//! checkpoint after each iteration, and pick up exactly where an interrupted run stopped.
 //!
 //! The loop is generic over a [`Trainer`], the adapter to the algorithms, so that its
 //! bookkeeping (checkpoint after every iteration, metrics truncation on resume, config
@@ -13,6 +13,9 @@
 //! `resume = true` drops the rows before continuing, and the iteration is recomputed
 //! bit-identically from the checkpoint, rewriting the controller with the same content.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
+
 use pilqr_core::Split;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -21,8 +24,9 @@ use crate::config::method::Method;
 use crate::error::CliError;
 use crate::run::checkpoint::{self, CheckpointError};
 use crate::run::interrupt;
+use crate::run::job_pool::run_in_order;
 use crate::run::metrics_log::{MetricsLog, MetricsRow};
-use crate::run::progress::{OutputMode, Progress};
+use crate::run::progress::{OutputMode, Progress, RunProgress};
 use crate::run::provenance::original_config_crc32;
 use crate::run::run_dir::RunDir;
 
@@ -193,28 +197,51 @@ pub fn load_job<T: Trainer>(
     Ok(Some(saved.state))
 }
 
-/// Run `jobs` for `iterations` iterations each, in order, in `dir`.
+/// Run `jobs` for `iterations` iterations each in `dir`, up to `trainers.len()` of them side
+/// by side (each worker thread drives its own trainer; jobs are started in order).
 ///
 /// With `resume = false` the metrics files are started afresh and every job starts from
 /// [`Trainer::start`]. With `resume = true` each job continues from its checkpoint when it has
 /// one, and metrics rows the checkpoints do not account for are dropped first. Returns every
 /// metrics row of the run.
-pub fn run_jobs<T: Trainer>(
-    trainer: &T,
+///
+/// Jobs side by side append their rows to the metrics files as their iterations finish; when
+/// the jobs stop (finished, interrupted or failed) the files are sorted by (job, iteration), the
+/// order of jobs run one after another, so that they do not depend on the number of workers
+/// (the wall-time columns aside). Ctrl-C stops every job at its next safe point; a failing job
+/// stops the others there too, and its error (the first in job order) is returned.
+pub fn run_jobs<T>(
+    trainers: &mut [T],
     dir: &RunDir,
     config_digest: u32,
     jobs: &[Job],
     iterations: usize,
     mode: OutputMode,
     resume: bool,
-) -> Result<Vec<MetricsRow>, CliError> {
+) -> Result<Vec<MetricsRow>, CliError>
+where
+    T: Trainer + Send,
+    T::State: Send,
+{
+    let Some(first) = trainers.first() else {
+        return Err(CliError::Run {
+            context: dir.root().display().to_string(),
+            message: "no trainer to run the jobs with".into(),
+        });
+    };
     let log = MetricsLog::in_dir(dir.root());
+    let rank = |r: &MetricsRow| {
+        let job = jobs
+            .iter()
+            .position(|j| j.method.name() == r.method && j.seed == r.seed);
+        (job.unwrap_or(jobs.len()), r.iteration)
+    };
     let mut states: Vec<Option<T::State>> = Vec::with_capacity(jobs.len());
     if resume {
         let mut done = Vec::with_capacity(jobs.len());
         for &job in jobs {
             let state = load_job::<T>(dir, job, config_digest)?;
-            done.push((job, state.as_ref().map_or(0, |s| trainer.completed(s))));
+            done.push((job, state.as_ref().map_or(0, |s| first.completed(s))));
             states.push(state);
         }
         log.retain(|r| {
@@ -222,29 +249,123 @@ pub fn run_jobs<T: Trainer>(
                 job.method.name() == r.method && job.seed == r.seed && r.iteration < *n
             })
         })?;
+        // A run killed while jobs ran side by side left their rows interleaved.
+        log.sort_by_key(rank)?;
     } else {
         log.create()?;
         states.resize_with(jobs.len(), || None);
     }
-    for (&job, state) in jobs.iter().zip(states) {
-        let mut state = match state {
+    let run = JobsRun {
+        dir,
+        config_digest,
+        iterations,
+        log: &log,
+        append: Mutex::new(()),
+        failed: AtomicBool::new(false),
+        states: Mutex::new(states),
+        progress: RunProgress::new(mode, jobs.len()),
+    };
+    let stop = || run.stop_requested();
+    let ends = run_in_order(trainers, jobs.len(), &stop, &|trainer: &mut T, index| {
+        let end = run.job(trainer, jobs[index], index);
+        match &end {
+            Ok(JobEnd::Finished) => run.progress.job_finished(),
+            Ok(JobEnd::Stopped { .. }) => {}
+            Err(_) => run.failed.store(true, Ordering::SeqCst),
+        }
+        end
+    });
+    drop(run);
+    let sorted = log.sort_by_key(rank);
+    let (mut stopped, mut not_started) = (Vec::new(), 0);
+    for (job, end) in jobs.iter().zip(ends) {
+        match end {
+            Some(Ok(JobEnd::Finished)) => {}
+            Some(Ok(JobEnd::Stopped { next })) => {
+                stopped.push(progress_text(*job, next, iterations))
+            }
+            Some(Err(e)) => return Err(e),
+            None => not_started += 1,
+        }
+    }
+    if not_started > 0 {
+        stopped.push(format!("{not_started} job(s) not started"));
+    }
+    let rows = sorted?;
+    if stopped.is_empty() {
+        Ok(rows)
+    } else {
+        Err(CliError::Interrupted {
+            dir: dir.root().to_path_buf(),
+            done: stopped.join("; "),
+        })
+    }
+}
+
+/// How a job's run ended, when it did not fail.
+enum JobEnd {
+    /// Every iteration done.
+    Finished,
+    /// Stopped at a safe point (Ctrl-C, or another job failed) before iteration `next`.
+    Stopped {
+        /// The first iteration not done.
+        next: usize,
+    },
+}
+
+/// What the jobs of one [`run_jobs`] share.
+struct JobsRun<'a, T: Trainer> {
+    dir: &'a RunDir,
+    config_digest: u32,
+    iterations: usize,
+    log: &'a MetricsLog,
+    /// Held while a job appends its rows, so that rows of different jobs never mix in a line.
+    append: Mutex<()>,
+    /// Set when a job failed: the others stop at their next safe point.
+    failed: AtomicBool,
+    /// The checkpointed state of each job not started yet (resume), taken by its worker.
+    states: Mutex<Vec<Option<T::State>>>,
+    progress: RunProgress,
+}
+
+impl<T: Trainer> JobsRun<'_, T> {
+    fn stop_requested(&self) -> bool {
+        interrupt::requested() || self.failed.load(Ordering::SeqCst)
+    }
+
+    /// Run job number `index` (`job`) to its last iteration or to a stop.
+    fn job(&self, trainer: &mut T, job: Job, index: usize) -> Result<JobEnd, CliError> {
+        let (dir, iterations) = (self.dir, self.iterations);
+        // A poisoned lock only means another job panicked; the states are whole values.
+        let saved = self
+            .states
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_mut(index)
+            .and_then(Option::take);
+        let mut state = match saved {
             Some(s) => s,
             None => trainer.start(job.method, job.seed)?,
         };
         let path = dir.checkpoint_path(job.method.name(), job.seed);
         dir.make_controllers_dir(job.method.name(), job.seed)?;
         let start = trainer.completed(&state);
-        let progress = Progress::new(mode, &job.label(), iterations, start.min(iterations));
+        let progress = self
+            .progress
+            .job(&job.label(), iterations, start.min(iterations));
         for it in start..iterations {
-            if interrupt::requested() {
-                return Err(interrupted(dir, job, it, iterations));
+            if self.stop_requested() {
+                return Ok(JobEnd::Stopped { next: it });
             }
             progress.start_iteration(it, trainer.rollouts_per_iteration());
             let rows = trainer.step(job, &mut state, &progress)?;
-            log.append(&rows)?;
+            {
+                let _appending = self.append.lock().unwrap_or_else(PoisonError::into_inner);
+                self.log.append(&rows)?;
+            }
             let controller = SavedController {
                 job,
-                config_digest,
+                config_digest: self.config_digest,
                 iteration: it,
                 controller: T::controller(&state),
             };
@@ -252,7 +373,7 @@ pub fn run_jobs<T: Trainer>(
             checkpoint::save(&controller_path, T::CONTROLLER_KIND, &controller)?;
             let saved = Saved {
                 job,
-                config_digest,
+                config_digest: self.config_digest,
                 state,
             };
             checkpoint::save(&path, T::KIND, &saved)?;
@@ -264,28 +385,24 @@ pub fn run_jobs<T: Trainer>(
                 it + 1
             );
             progress.finish_iteration(it, &summary);
-            if interrupt::requested() && it + 1 < iterations {
-                return Err(interrupted(dir, job, it + 1, iterations));
+            if self.stop_requested() && it + 1 < iterations {
+                return Ok(JobEnd::Stopped { next: it + 1 });
             }
         }
         progress.finish();
+        Ok(JobEnd::Finished)
     }
-    Ok(log.read()?)
 }
 
-/// The error of a run stopped by Ctrl-C before iteration `next` of `job`.
-fn interrupted(dir: &RunDir, job: Job, next: usize, iterations: usize) -> CliError {
-    let done = match next {
+/// Where a job stopped before iteration `next`, for the message of an interrupted run.
+fn progress_text(job: Job, next: usize, iterations: usize) -> String {
+    match next {
         0 => format!("{} had no iteration done", job.label()),
         n => format!(
             "{} iteration {} ({n} of {iterations} done, checkpoint written)",
             job.label(),
             n - 1
         ),
-    };
-    CliError::Interrupted {
-        dir: dir.root().to_path_buf(),
-        done,
     }
 }
 
@@ -317,207 +434,5 @@ fn iteration_summary(rows: &[MetricsRow]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::run::metrics_log::TimeSplit;
-    use crate::test_dir::TestDir;
-    use std::cell::Cell;
-
-    /// A deterministic stand-in for an algorithm: a state that evolves by a hash and can be
-    /// told to fail at a given step (simulating a process killed mid-iteration).
-    struct Fake {
-        fail_at_step: Cell<Option<usize>>,
-        steps: Cell<usize>,
-    }
-
-    #[derive(Debug, Serialize, Deserialize, PartialEq)]
-    struct FakeState {
-        done: usize,
-        x: u64,
-    }
-
-    impl Trainer for Fake {
-        type State = FakeState;
-        const KIND: &'static str = "fake/1";
-        type Controller = u64;
-        const CONTROLLER_KIND: &'static str = "fake-controller/1";
-
-        fn controller(s: &FakeState) -> u64 {
-            s.x
-        }
-
-        fn start(&self, method: Method, seed: u64) -> Result<FakeState, CliError> {
-            Ok(FakeState {
-                done: 0,
-                x: seed.wrapping_mul(31) ^ method.name().len() as u64,
-            })
-        }
-
-        fn completed(&self, s: &FakeState) -> usize {
-            s.done
-        }
-
-        fn step(
-            &self,
-            _: Job,
-            s: &mut FakeState,
-            _: &Progress,
-        ) -> Result<Vec<MetricsRow>, CliError> {
-            let k = self.steps.get();
-            self.steps.set(k + 1);
-            if self.fail_at_step.get() == Some(k) {
-                return Err(CliError::Run {
-                    context: "fake".into(),
-                    message: "killed".into(),
-                });
-            }
-            s.x =
-                s.x.wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-            s.done += 1;
-            Ok((0..2)
-                .map(|c| MetricsRow {
-                    method: "pilqr".into(),
-                    seed: 0,
-                    iteration: s.done - 1,
-                    condition: c,
-                    condition_name: format!("c{c}"),
-                    samples: 5 * s.done,
-                    mean_cost: (s.x >> 11) as f64 / (1u64 << 53) as f64,
-                    std_cost: 0.0,
-                    success_rate: 0.0,
-                    kl: None,
-                    eta: None,
-                    step_mult: None,
-                    residual_ratio: None,
-                    time: TimeSplit {
-                        physics: k as f64,
-                        ..TimeSplit::default()
-                    },
-                    split: pilqr_core::Split::Train,
-                    metric: None,
-                })
-                .collect())
-        }
-
-        fn rollouts_per_iteration(&self) -> usize {
-            10
-        }
-    }
-
-    fn fake(fail_at_step: Option<usize>) -> Fake {
-        Fake {
-            fail_at_step: Cell::new(fail_at_step),
-            steps: Cell::new(0),
-        }
-    }
-
-    const JOB: Job = Job {
-        method: Method::Pilqr,
-        seed: 0,
-    };
-
-    #[test]
-    fn an_interrupted_run_resumes_to_the_uninterrupted_result() {
-        let tmp = TestDir::new("runner");
-        let whole = RunDir::create(&tmp.path().join("whole")).unwrap();
-        let reference =
-            run_jobs(&fake(None), &whole, 7, &[JOB], 5, OutputMode::Quiet, false).unwrap();
-        assert_eq!(reference.len(), 10);
-
-        let cut = RunDir::create(&tmp.path().join("cut")).unwrap();
-        let err = run_jobs(&fake(Some(3)), &cut, 7, &[JOB], 5, OutputMode::Quiet, false);
-        assert!(err.is_err());
-        // Simulate the rows of an iteration written just before a kill, without its checkpoint.
-        let log = MetricsLog::in_dir(cut.root());
-        let mut orphan = reference[6].clone();
-        orphan.mean_cost = -1.0;
-        log.append(&[orphan]).unwrap();
-
-        let resumed = run_jobs(&fake(None), &cut, 7, &[JOB], 5, OutputMode::Quiet, true).unwrap();
-        let strip =
-            |rows: &[MetricsRow]| rows.iter().map(|r| r.without_times()).collect::<Vec<_>>();
-        assert_eq!(strip(&resumed), strip(&reference));
-        let a: Saved<FakeState> =
-            checkpoint::load(&whole.checkpoint_path("pilqr", 0), "fake/1").unwrap();
-        let b: Saved<FakeState> =
-            checkpoint::load(&cut.checkpoint_path("pilqr", 0), "fake/1").unwrap();
-        assert_eq!(a.state, b.state);
-    }
-
-    #[test]
-    fn every_iteration_keeps_its_controller() {
-        let tmp = TestDir::new("runner-controllers");
-        let dir = RunDir::create(&tmp.path().join("r")).unwrap();
-        let f = fake(None);
-        run_jobs(&f, &dir, 7, &[JOB], 3, OutputMode::Quiet, false).unwrap();
-        // The fake's controller is its state's hash, which evolves by the same recurrence.
-        let mut x = f.start(JOB.method, JOB.seed).unwrap().x;
-        for it in 0..3 {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let saved = load_controller::<Fake>(&dir, JOB, 7, it).unwrap();
-            assert_eq!(saved, Some(x), "iteration {it}");
-        }
-        assert_eq!(load_controller::<Fake>(&dir, JOB, 7, 3).unwrap(), None);
-        let err = load_controller::<Fake>(&dir, JOB, 8, 0).unwrap_err();
-        assert!(err.to_string().contains("config.toml changed"), "{err}");
-    }
-
-    #[test]
-    fn resume_refuses_a_changed_config() {
-        let tmp = TestDir::new("runner-digest");
-        let dir = RunDir::create(&tmp.path().join("r")).unwrap();
-        run_jobs(&fake(Some(1)), &dir, 1, &[JOB], 3, OutputMode::Quiet, false).unwrap_err();
-        let err = run_jobs(&fake(None), &dir, 2, &[JOB], 3, OutputMode::Quiet, true).unwrap_err();
-        assert_eq!(err.exit_code(), 2);
-        assert!(err.to_string().contains("config.toml changed"), "{err}");
-    }
-
-    #[test]
-    fn the_iteration_line_keeps_held_out_conditions_apart() {
-        let row = |split, cost: f64, success: f64, metric| MetricsRow {
-            method: "mdgps-pilqr".into(),
-            seed: 0,
-            iteration: 0,
-            condition: 0,
-            condition_name: "c".into(),
-            samples: 10,
-            mean_cost: cost,
-            std_cost: 0.0,
-            success_rate: success,
-            kl: None,
-            eta: None,
-            step_mult: None,
-            residual_ratio: None,
-            time: TimeSplit::default(),
-            split,
-            metric: Some(metric),
-        };
-        let rows = [
-            row(Split::Train, 2.0, 1.0, 0.01),
-            row(Split::Train, 4.0, 0.0, 0.2),
-            row(Split::Test, 100.0, 1.0, 0.02),
-        ];
-        assert_eq!(
-            iteration_summary(&rows),
-            "cost 3.0000  success 50%  samples/cond 10  held-out success 100%  metric 0.0200"
-        );
-        assert_eq!(
-            iteration_summary(&rows[..1]),
-            "cost 2.0000  success 100%  samples/cond 10"
-        );
-    }
-
-    #[test]
-    fn a_finished_run_resumes_to_a_no_op() {
-        let tmp = TestDir::new("runner-done");
-        let dir = RunDir::create(&tmp.path().join("r")).unwrap();
-        let rows = run_jobs(&fake(None), &dir, 1, &[JOB], 2, OutputMode::Quiet, false).unwrap();
-        let f = fake(Some(0));
-        let again = run_jobs(&f, &dir, 1, &[JOB], 2, OutputMode::Quiet, true).unwrap();
-        assert_eq!(again, rows);
-        assert_eq!(f.steps.get(), 0);
-    }
-}
+#[path = "runner_tests.rs"]
+mod tests;

@@ -2,7 +2,7 @@
 //! task, with pilqr-dynamics' fitter.
 //!
 //! After each iteration the updated controller of every condition is rolled out once without
-//! noise; its verdict is the iteration's success value (0 or 1 per condition, a rate once averaged
+//! noise (in the iteration's [`EvaluationEpisode`]); its verdict is the iteration's success value (0 or 1 per condition, a rate once averaged
 //! over conditions and seeds) and its time counts as physics.
 
 use std::cell::RefCell;
@@ -16,7 +16,7 @@ use pilqr_trajopt::driver::{Algorithm, IterationMetrics, TrajOpt};
 use crate::config::experiment::Experiment;
 use crate::config::method::Method;
 use crate::error::CliError;
-use crate::run::evaluation::mean_rollout;
+use crate::run::evaluation::{EvaluationEpisode, mean_rollout};
 use crate::run::metrics_log::{MetricsRow, TimeSplit};
 use crate::run::progress::Progress;
 use crate::run::runner::{Job, Trainer};
@@ -193,10 +193,15 @@ impl Trainer for TrajOptTrainer {
             log_update(job, &self.condition_names[index], m);
             let mut row = self.row(job, m, index);
             let clock = Instant::now();
+            let episode = EvaluationEpisode {
+                seed: RunSeed::new(job.seed),
+                iteration: m.iteration,
+            };
             let eval = mean_rollout(
                 task.as_mut(),
                 &state.conditions()[index].policy,
                 m.condition,
+                episode,
             )
             .map_err(|e| CliError::Run {
                 context: format!("{}, iteration {}", job.label(), iteration),
@@ -223,6 +228,126 @@ mod tests {
 
     use super::*;
     use crate::config::experiment::ExperimentFile;
+
+    use pilqr_core::TrajectoryRef;
+    use pilqr_core::{Condition, Cost, Outcome, StateLayout, TaskDims, TaskError, TaskSeed};
+    use std::sync::Arc;
+
+    /// The point mass, recording the seed of its last episode; its success metric is that
+    /// seed (shifted to fit a double exactly), so that a metrics row tells which episode was
+    /// judged.
+    struct Stamped {
+        inner: Box<dyn Task>,
+        episode: Option<TaskSeed>,
+    }
+
+    impl Stamped {
+        fn new(inner: Box<dyn Task>) -> Self {
+            Stamped {
+                inner,
+                episode: None,
+            }
+        }
+    }
+
+    impl Task for Stamped {
+        fn name(&self) -> &str {
+            "stamped"
+        }
+        fn dims(&self) -> TaskDims {
+            self.inner.dims()
+        }
+        fn conditions(&self) -> &[Condition] {
+            self.inner.conditions()
+        }
+        fn layout(&self) -> StateLayout {
+            self.inner.layout()
+        }
+        fn reset(&mut self, condition: usize) -> Result<(), TaskError> {
+            self.episode = None;
+            self.inner.reset(condition)
+        }
+        fn reset_seeded(&mut self, condition: usize, seed: TaskSeed) -> Result<(), TaskError> {
+            self.episode = Some(seed);
+            self.inner.reset_seeded(condition, seed)
+        }
+        fn step(&mut self, u: &[f64]) -> Result<(), TaskError> {
+            self.inner.step(u)
+        }
+        fn state(&self, x: &mut [f64]) {
+            self.inner.state(x)
+        }
+        fn observation(&self, obs: &mut [f64]) {
+            self.inner.observation(obs)
+        }
+        fn cost(&self, condition: usize) -> Result<Arc<dyn Cost>, TaskError> {
+            self.inner.cost(condition)
+        }
+        fn success(&self, condition: usize, traj: TrajectoryRef<'_>) -> Result<Outcome, TaskError> {
+            let verdict = self.inner.success(condition, traj)?;
+            Ok(Outcome {
+                success: verdict.success,
+                metric: self.episode.map_or(-1.0, |s| (s.value() >> 11) as f64),
+            })
+        }
+        fn fork(&self) -> Option<Box<dyn Task>> {
+            Some(Box::new(Stamped::new(self.inner.fork()?)))
+        }
+        fn has_physics(&self) -> bool {
+            false
+        }
+    }
+
+    /// The episode each iteration's noise-free evaluation rolled out, per condition, for two
+    /// iterations of `seed`.
+    fn evaluated_episodes(seed: u64) -> Vec<f64> {
+        let text = "name = \"stamp\"\ntask = \"point-mass\"\nmethods = [\"lqr-flm\"]\n\
+                    iterations = 2\n[trajopt]\nsamples = 4\n";
+        let experiment: Experiment = toml::from_str(text).unwrap();
+        let task = Box::new(Stamped::new(
+            pilqr_tasks::task_by_name("point-mass").unwrap(),
+        ));
+        let trainer = TrajOptTrainer::new(experiment, vec![0, 1], task).unwrap();
+        let mut state = trainer.start(Method::LqrFlm, seed).unwrap();
+        let job = Job {
+            method: Method::LqrFlm,
+            seed,
+        };
+        let progress = Progress::new(crate::run::progress::OutputMode::Quiet, "stamp", 2, 0);
+        let mut episodes = Vec::new();
+        for _ in 0..2 {
+            let rows = trainer.step(job, &mut state, &progress).unwrap();
+            episodes.extend(rows.iter().map(|r| r.metric.unwrap()));
+        }
+        episodes
+    }
+
+    /// The evaluation after each iteration draws the task's randomness from its own stream,
+    /// named by the run seed, the iteration and the condition (issue 18: it used seed 0,
+    /// iteration 0 for every iteration and every run seed).
+    #[test]
+    fn each_evaluation_rolls_out_its_own_episode() {
+        let a = evaluated_episodes(5);
+        assert_eq!(a.len(), 4);
+        assert!(a.iter().all(|&m| m >= 0.0), "{a:?}");
+        for i in 0..a.len() {
+            for j in 0..i {
+                assert_ne!(a[i], a[j], "episodes {i} and {j} are the same: {a:?}");
+            }
+        }
+        assert_eq!(evaluated_episodes(5), a, "not reproducible");
+        let b = evaluated_episodes(6);
+        assert!(
+            a.iter().all(|m| !b.contains(m)),
+            "seeds 5 and 6 share an episode"
+        );
+        // Not a training sample's episode either.
+        let training: Vec<f64> = (0..2)
+            .flat_map(|it| (0..2).flat_map(move |c| (0..4).map(move |s| (it, c, s))))
+            .map(|(it, c, s)| (RunSeed::new(5).task_seed(it, c, s).value() >> 11) as f64)
+            .collect();
+        assert!(a.iter().all(|m| !training.contains(m)), "{a:?}");
+    }
 
     /// The step rule the loop of `method` runs with, for an experiment with `[trajopt]` `extra`.
     fn rule_of(method: Method, extra: &str) -> StepRule {
