@@ -46,10 +46,12 @@ and success rate against samples, one line per method with a band over seeds."
     )]
     Compare(CompareArgs),
 
-    /// Continue an interrupted `train` or `compare` from its last checkpoints.
+    /// Continue an interrupted `train` or `compare` from its last checkpoints, or extend a run.
     #[command(
-        after_long_help = "Example:\n  pilqr resume runs/gripper_pusher\n\nThe resumed \
-run is bit-identical to one that was never interrupted."
+        after_long_help = "Example:\n  pilqr resume runs/gripper_pusher\n  pilqr resume \
+runs/gripper_pusher --iterations 40\n\nThe resumed run is bit-identical to one that was never \
+interrupted; with --iterations N, to one configured with N iterations from the start. A run \
+already complete is left as it is."
     )]
     Resume(ResumeArgs),
 
@@ -96,6 +98,12 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub budget: crate::cli::budget::BudgetArgs,
 
+    /// Set a field of the experiment file by its dotted path, e.g. `--set trajopt.samples=10`
+    /// or `--set seeds=[0,1]` (repeatable). The value is read as a TOML value, else as a
+    /// string, and checked as the file's values are; the run's config.toml records it.
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    pub set: Vec<crate::config::setting_override::SettingOverride>,
+
     /// Run directory (default: runs/EXPERIMENT, after the config's `name`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -124,6 +132,12 @@ pub struct CompareArgs {
     #[command(flatten)]
     pub budget: crate::cli::budget::BudgetArgs,
 
+    /// Set a field of the experiment file by its dotted path, e.g. `--set trajopt.samples=10`
+    /// or `--set seeds=[0,1]` (repeatable). The value is read as a TOML value, else as a
+    /// string, and checked as the file's values are; the run's config.toml records it.
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    pub set: Vec<crate::config::setting_override::SettingOverride>,
+
     /// Run directory (default: runs/EXPERIMENT-compare, after the config's `name`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -139,6 +153,11 @@ pub struct ResumeArgs {
     /// The run directory of the interrupted run.
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
+
+    /// Extend the run to N iterations per job (at least the iterations already done); the
+    /// result equals a run configured with N from the start.
+    #[arg(long, value_name = "N")]
+    pub iterations: Option<usize>,
 
     /// Start over when no checkpoint is left, dropping the metrics already written.
     #[arg(long)]

@@ -7,6 +7,7 @@ pub mod list;
 pub mod render;
 pub mod report;
 pub mod reproduce;
+pub mod resume;
 pub mod session;
 pub mod train;
 
@@ -63,7 +64,7 @@ pub fn run_with(cli: Cli, registry: &TaskRegistry) -> Result<(), CliError> {
     match &cli.command {
         Command::Train(a) => train::train(a, mode, registry),
         Command::Compare(a) => train::compare(a, mode, registry),
-        Command::Resume(a) => train::resume(a, mode, registry),
+        Command::Resume(a) => resume::resume(a, mode, registry),
         Command::Eval(a) => eval::eval(a, mode, registry),
         Command::Render(a) => render::render(a, mode, registry),
         Command::Reproduce(a) => reproduce::reproduce(a, mode, registry),

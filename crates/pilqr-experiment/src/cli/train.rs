@@ -1,18 +1,19 @@
-//! `pilqr train`, `pilqr compare` and `pilqr resume`.
+//! `pilqr train` and `pilqr compare`, and the run of a session's jobs they share with
+//! `pilqr resume` and `pilqr reproduce`.
 //!
 //! A run of MDGPS methods needs libtorch for its S-steps. Before anything is written, the
 //! command checks that libtorch computes in this process ([`pilqr_mdgps::check_torch`]); the
 //! `*_with` variants take that check as an argument so that its failure path is testable.
 
-use crate::cli::args::{CompareArgs, ResumeArgs, TrainArgs};
+use crate::cli::args::{CompareArgs, TrainArgs};
 use crate::cli::report::finish_run;
 use crate::cli::session::{Session, open_task};
 use crate::config::experiment::ExperimentFile;
 use crate::config::method::{Family, Method};
 use crate::error::CliError;
-use crate::run::metrics_log::{MetricsLog, MetricsRow};
+use crate::run::metrics_log::MetricsRow;
 use crate::run::progress::OutputMode;
-use crate::run::runner::run_jobs;
+use crate::run::runner::{Trainer, run_jobs};
 use crate::task_registry::TaskRegistry;
 
 /// The check that libtorch works, run before an MDGPS run starts.
@@ -62,7 +63,7 @@ pub fn train_with(
     registry: &TaskRegistry,
     probe: TorchProbe,
 ) -> Result<(), CliError> {
-    let mut file = ExperimentFile::load(&args.config)?;
+    let mut file = ExperimentFile::load_with(&args.config, &args.set)?;
     args.budget.apply(&mut file)?;
     let task = open_task(&file, registry)?;
     let conditions = file.validate(task.as_ref())?;
@@ -94,7 +95,7 @@ pub fn compare(
     mode: OutputMode,
     registry: &TaskRegistry,
 ) -> Result<(), CliError> {
-    let mut file = ExperimentFile::load(&args.config)?;
+    let mut file = ExperimentFile::load_with(&args.config, &args.set)?;
     args.budget.apply(&mut file)?;
     let task = open_task(&file, registry)?;
     let conditions = file.validate(task.as_ref())?;
@@ -169,29 +170,6 @@ pub fn compare(
     execute_new(&session, task, mode).map(drop)
 }
 
-/// `pilqr resume`: continue every job of a run from its last checkpoint.
-pub fn resume(
-    args: &ResumeArgs,
-    mode: OutputMode,
-    registry: &TaskRegistry,
-) -> Result<(), CliError> {
-    let (session, task) = Session::open_locked(&args.dir, registry)?;
-    require_torch(session.family(), check_torch)?;
-    let rows = MetricsLog::in_dir(session.dir.root()).read()?;
-    if !args.force && !rows.is_empty() && !session.dir.has_checkpoint() {
-        return Err(CliError::Argument {
-            argument: "DIR",
-            message: format!(
-                "{}: metrics.jsonl holds {} row(s) but no checkpoint is left in {}; resuming would start over and drop them: restore the checkpoints, or pass --force to start over",
-                session.dir.root().display(),
-                rows.len(),
-                session.dir.checkpoints_dir().display()
-            ),
-        });
-    }
-    execute(&session, task, mode, true).map(drop)
-}
-
 /// [`execute`] for a run just created: when it fails before any job wrote its first
 /// checkpoint, nothing is worth resuming, and the directory is removed so that a corrected
 /// command can use it again.
@@ -218,6 +196,18 @@ pub(crate) fn execute(
     mode: OutputMode,
     resume: bool,
 ) -> Result<Vec<MetricsRow>, CliError> {
+    announce(session, mode, resume);
+    match session.family() {
+        Family::Trajopt => run_and_report(session, &session.trajopt_trainer(task)?, mode, resume),
+        #[cfg(feature = "mdgps")]
+        Family::Mdgps => run_and_report(session, &session.mdgps_trainer(task)?, mode, resume),
+        #[cfg(not(feature = "mdgps"))]
+        Family::Mdgps => check_torch().map(|()| Vec::new()),
+    }
+}
+
+/// One line about what is about to run (not in quiet mode).
+pub(crate) fn announce(session: &Session, mode: OutputMode, resume: bool) {
     let e = &session.file.experiment;
     if mode != OutputMode::Quiet {
         let held_out = if session.conditions.test.is_empty() {
@@ -242,22 +232,27 @@ pub(crate) fn execute(
                 .join(", ")
         );
     }
+}
+
+/// The part of [`execute`] after the [`announce`]ment, with the family's `trainer`: record the
+/// command in the provenance, run the jobs, write the summary, plots and renders.
+pub(crate) fn run_and_report<T: Trainer>(
+    session: &Session,
+    trainer: &T,
+    mode: OutputMode,
+    resume: bool,
+) -> Result<Vec<MetricsRow>, CliError> {
     crate::run::provenance::record(&session.dir, session.digest)?;
-    let (dir, digest, jobs, iterations) =
-        (&session.dir, session.digest, &session.jobs, e.iterations);
-    let rows = match session.family() {
-        Family::Trajopt => {
-            let trainer = session.trajopt_trainer(task)?;
-            run_jobs(&trainer, dir, digest, jobs, iterations, mode, resume)?
-        }
-        #[cfg(feature = "mdgps")]
-        Family::Mdgps => {
-            let trainer = session.mdgps_trainer(task)?;
-            run_jobs(&trainer, dir, digest, jobs, iterations, mode, resume)?
-        }
-        #[cfg(not(feature = "mdgps"))]
-        Family::Mdgps => check_torch().map(|()| Vec::new())?,
-    };
+    let e = &session.file.experiment;
+    let rows = run_jobs(
+        trainer,
+        &session.dir,
+        session.digest,
+        &session.jobs,
+        e.iterations,
+        mode,
+        resume,
+    )?;
     finish_run(session, &rows, mode)?;
     Ok(rows)
 }
@@ -292,6 +287,7 @@ mod tests {
             config,
             seed: None,
             budget: Default::default(),
+            set: Vec::new(),
             out: Some(out.clone()),
             force: false,
         };

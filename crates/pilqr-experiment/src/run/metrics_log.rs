@@ -392,6 +392,18 @@ impl MetricsLog {
         Ok(rows)
     }
 
+    /// Put the rows in the order of `key` (a stable sort: rows with equal keys keep their
+    /// order), rewriting both files as [`MetricsLog::retain`] does. Returns the rows.
+    pub fn sort_by_key<K: Ord>(
+        &self,
+        key: impl FnMut(&MetricsRow) -> K,
+    ) -> Result<Vec<MetricsRow>, MetricsError> {
+        let mut rows = self.read()?;
+        rows.sort_by_key(key);
+        self.rewrite(&rows)?;
+        Ok(rows)
+    }
+
     fn rewrite(&self, rows: &[MetricsRow]) -> Result<(), MetricsError> {
         let mut csv = CSV_COLUMNS.join(",");
         csv.push('\n');
