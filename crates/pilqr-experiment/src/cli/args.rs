@@ -4,11 +4,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Trajectory-centric reinforcement learning: PILQR, LQR-FLM and PI2 on simulated robot tasks.
+/// Trajectory-centric reinforcement learning: PILQR, LQR-FLM and PI2 local controllers, and MDGPS
+/// neural-network policies trained from them, on simulated robot tasks.
 ///
 /// Experiments are TOML files (see `experiments/`); every run writes its config, metrics,
 /// checkpoints, plots and renders to a run directory, `runs/<name>/` unless `--out` says
-/// otherwise. Set RUST_LOG (e.g. RUST_LOG=debug) for detailed logs on stderr.
+/// otherwise. MDGPS experiments need libtorch (run through `scripts/with-libtorch`). Set
+/// RUST_LOG (e.g. RUST_LOG=debug) for detailed logs on stderr.
 #[derive(Debug, Parser)]
 #[command(name = "pilqr", version, propagate_version = true)]
 #[command(long_version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("PILQR_GIT_COMMIT"), ")"))]
@@ -291,6 +293,14 @@ mod tests {
             Cli::try_parse_from(["pilqr", "compare", "--config", "e", "--seeds", "a"]).is_err()
         );
         assert!(Cli::try_parse_from(["pilqr", "train"]).is_err());
+    }
+
+    #[test]
+    fn the_top_level_help_names_every_algorithm() {
+        let help = Cli::command().render_help().to_string();
+        for name in ["PILQR", "LQR-FLM", "PI2", "MDGPS"] {
+            assert!(help.contains(name), "{name}: {help}");
+        }
     }
 
     #[test]

@@ -50,6 +50,35 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     run_with(cli, &TaskRegistry::builtin())
 }
 
+/// Run the command line `args` (program name first) with the tasks of `registry`, as the
+/// `pilqr` binary would, but return its error instead of printing it and exiting: the way a
+/// program or an example scripts the command. Arguments the parser refuses are a
+/// [`CliError::Argument`] with the parser's first line.
+///
+/// ```no_run
+/// use pilqr_experiment::{TaskRegistry, cli::run_args_with};
+///
+/// let args = ["pilqr", "train", "--config", "experiments/point_mass_smoke.toml", "--iterations", "2"];
+/// run_args_with(args, &TaskRegistry::builtin()).unwrap();
+/// ```
+pub fn run_args_with<I, T>(args: I, registry: &TaskRegistry) -> Result<(), CliError>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = Cli::try_parse_from(args).map_err(|e| CliError::Argument {
+        argument: "command line",
+        message: e
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or("invalid arguments")
+            .trim_start_matches("error: ")
+            .to_string(),
+    })?;
+    run_with(cli, registry)
+}
+
 /// Run a parsed command line with the tasks of `registry`.
 pub fn run_with(cli: Cli, registry: &TaskRegistry) -> Result<(), CliError> {
     init_tracing();
