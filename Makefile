@@ -14,7 +14,7 @@ demo:
 reproduce:
 	$(WITH_TORCH) cargo run --release --bin pilqr -- reproduce
 
-## The same with one seed and fewer iterations -> docs/results-quick.md.
+## The same with each row's first 3 seeds and fewer iterations -> docs/results-quick.md.
 reproduce-quick:
 	$(WITH_TORCH) cargo run --release --bin pilqr -- reproduce --quick
 
