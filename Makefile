@@ -2,7 +2,7 @@
 # package index, once, into ~/.cache/pilqr; see scripts/with-libtorch) before building.
 WITH_TORCH := scripts/with-libtorch
 
-.PHONY: demo test lint bench doc reproduce reproduce-quick check-no-torch
+.PHONY: demo test lint bench doc reproduce reproduce-quick check-no-torch bad-inputs
 
 ## The main job: the headline experiment (paper Fig. 3, gripper pusher hard condition,
 ## PILQR vs LQR-FLM vs PI2, 3 seeds) on its shipped configuration; results in
@@ -14,7 +14,7 @@ demo:
 reproduce:
 	$(WITH_TORCH) cargo run --release --bin pilqr -- reproduce
 
-## The same with one seed and fewer iterations -> docs/results-quick.md.
+## The same with each row's first 3 seeds and fewer iterations -> docs/results-quick.md.
 reproduce-quick:
 	$(WITH_TORCH) cargo run --release --bin pilqr -- reproduce --quick
 
@@ -54,3 +54,9 @@ check-no-torch:
 	$(NO_TORCH_ENV) $(NO_TORCH_BIN) train -q --config $(NO_TORCH_TMP)/mdgps.toml --out $(NO_TORCH_TMP)/mdgps-run 2> $(NO_TORCH_TMP)/mdgps.err; \
 	  code=$$?; cat $(NO_TORCH_TMP)/mdgps.err; test $$code -eq 2 && grep -q 'built without MDGPS' $(NO_TORCH_TMP)/mdgps.err && test ! -e $(NO_TORCH_TMP)/mdgps-run
 	@echo "check-no-torch: ok"
+
+## The bad-input tally: the `pilqr` binary on ~90 malformed inputs (experiment files, arguments,
+## run directories), each classified clear / imprecise / abort / silent (scripts/bad-inputs.sh).
+bad-inputs:
+	$(WITH_TORCH) cargo build --bin pilqr
+	$(WITH_TORCH) scripts/bad-inputs.sh target/debug/pilqr

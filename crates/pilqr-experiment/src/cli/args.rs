@@ -4,11 +4,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Trajectory-centric reinforcement learning: PILQR, LQR-FLM and PI2 on simulated robot tasks.
+/// Trajectory-centric reinforcement learning: PILQR, LQR-FLM and PI2 local controllers, and MDGPS
+/// neural-network policies trained from them, on simulated robot tasks.
 ///
 /// Experiments are TOML files (see `experiments/`); every run writes its config, metrics,
 /// checkpoints, plots and renders to a run directory, `runs/<name>/` unless `--out` says
-/// otherwise. Set RUST_LOG (e.g. RUST_LOG=debug) for detailed logs on stderr.
+/// otherwise. MDGPS experiments need libtorch (run through `scripts/with-libtorch`). Set
+/// RUST_LOG (e.g. RUST_LOG=debug) for detailed logs on stderr.
 #[derive(Debug, Parser)]
 #[command(name = "pilqr", version, propagate_version = true)]
 #[command(long_version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("PILQR_GIT_COMMIT"), ")"))]
@@ -46,10 +48,12 @@ and success rate against samples, one line per method with a band over seeds."
     )]
     Compare(CompareArgs),
 
-    /// Continue an interrupted `train` or `compare` from its last checkpoints.
+    /// Continue an interrupted `train` or `compare` from its last checkpoints, or extend a run.
     #[command(
-        after_long_help = "Example:\n  pilqr resume runs/gripper_pusher\n\nThe resumed \
-run is bit-identical to one that was never interrupted."
+        after_long_help = "Example:\n  pilqr resume runs/gripper_pusher\n  pilqr resume \
+runs/gripper_pusher --iterations 40\n\nThe resumed run is bit-identical to one that was never \
+interrupted; with --iterations N, to one configured with N iterations from the start. A run \
+already complete is left as it is."
     )]
     Resume(ResumeArgs),
 
@@ -96,6 +100,12 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub budget: crate::cli::budget::BudgetArgs,
 
+    /// Set a field of the experiment file by its dotted path, e.g. `--set trajopt.samples=10`
+    /// or `--set seeds=[0,1]` (repeatable). The value is read as a TOML value, else as a
+    /// string, and checked as the file's values are; the run's config.toml records it.
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    pub set: Vec<crate::config::setting_override::SettingOverride>,
+
     /// Run directory (default: runs/EXPERIMENT, after the config's `name`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -124,6 +134,12 @@ pub struct CompareArgs {
     #[command(flatten)]
     pub budget: crate::cli::budget::BudgetArgs,
 
+    /// Set a field of the experiment file by its dotted path, e.g. `--set trajopt.samples=10`
+    /// or `--set seeds=[0,1]` (repeatable). The value is read as a TOML value, else as a
+    /// string, and checked as the file's values are; the run's config.toml records it.
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    pub set: Vec<crate::config::setting_override::SettingOverride>,
+
     /// Run directory (default: runs/EXPERIMENT-compare, after the config's `name`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -143,6 +159,11 @@ pub struct ResumeArgs {
     /// The run directory of the interrupted run.
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
+
+    /// Extend the run to N iterations per job (at least the iterations already done); the
+    /// result equals a run configured with N from the start.
+    #[arg(long, value_name = "N")]
+    pub iterations: Option<usize>,
 
     /// Start over when no checkpoint is left, dropping the metrics already written.
     #[arg(long)]
@@ -284,6 +305,14 @@ mod tests {
             Cli::try_parse_from(["pilqr", "compare", "--config", "e", "--seeds", "a"]).is_err()
         );
         assert!(Cli::try_parse_from(["pilqr", "train"]).is_err());
+    }
+
+    #[test]
+    fn the_top_level_help_names_every_algorithm() {
+        let help = Cli::command().render_help().to_string();
+        for name in ["PILQR", "LQR-FLM", "PI2", "MDGPS"] {
+            assert!(help.contains(name), "{name}: {help}");
+        }
     }
 
     #[test]

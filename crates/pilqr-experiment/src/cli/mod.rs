@@ -8,6 +8,7 @@ pub mod list;
 pub mod render;
 pub mod report;
 pub mod reproduce;
+pub mod resume;
 pub mod session;
 pub mod train;
 
@@ -50,6 +51,35 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     run_with(cli, &TaskRegistry::builtin())
 }
 
+/// Run the command line `args` (program name first) with the tasks of `registry`, as the
+/// `pilqr` binary would, but return its error instead of printing it and exiting: the way a
+/// program or an example scripts the command. Arguments the parser refuses are a
+/// [`CliError::Argument`] with the parser's first line.
+///
+/// ```no_run
+/// use pilqr_experiment::{TaskRegistry, cli::run_args_with};
+///
+/// let args = ["pilqr", "train", "--config", "experiments/point_mass_smoke.toml", "--iterations", "2"];
+/// run_args_with(args, &TaskRegistry::builtin()).unwrap();
+/// ```
+pub fn run_args_with<I, T>(args: I, registry: &TaskRegistry) -> Result<(), CliError>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = Cli::try_parse_from(args).map_err(|e| CliError::Argument {
+        argument: "command line",
+        message: e
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or("invalid arguments")
+            .trim_start_matches("error: ")
+            .to_string(),
+    })?;
+    run_with(cli, registry)
+}
+
 /// Run a parsed command line with the tasks of `registry`.
 pub fn run_with(cli: Cli, registry: &TaskRegistry) -> Result<(), CliError> {
     init_tracing();
@@ -64,7 +94,7 @@ pub fn run_with(cli: Cli, registry: &TaskRegistry) -> Result<(), CliError> {
     match &cli.command {
         Command::Train(a) => train::train(a, mode, registry),
         Command::Compare(a) => train::compare(a, mode, registry),
-        Command::Resume(a) => train::resume(a, mode, registry),
+        Command::Resume(a) => resume::resume(a, mode, registry),
         Command::Eval(a) => eval::eval(a, mode, registry),
         Command::Render(a) => render::render(a, mode, registry),
         Command::Reproduce(a) => reproduce::reproduce(a, mode, registry),

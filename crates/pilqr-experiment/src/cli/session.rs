@@ -8,13 +8,14 @@ use pilqr_core::{LinearGaussianPolicy, Policy, Task};
 #[cfg(feature = "mdgps")]
 use pilqr_mdgps::{MeanAction, NnPolicy};
 
-use crate::config::experiment::{ExperimentFile, RunConditions};
+use crate::config::experiment::{Experiment, ExperimentFile, RunConditions};
 use crate::config::method::{Family, Method};
 use crate::error::CliError;
 use crate::run::checksum::crc32;
 use crate::run::evaluation::MeanPolicy;
 #[cfg(feature = "mdgps")]
 use crate::run::mdgps_trainer::MdgpsTrainer;
+use crate::run::provenance::original_config_crc32;
 use crate::run::run_dir::RunDir;
 use crate::run::runner::{Job, Trainer, load_controller, load_job};
 use crate::run::trajopt_trainer::TrajOptTrainer;
@@ -41,10 +42,29 @@ pub struct Session {
     pub conditions: RunConditions,
     /// (method, seed) pairs, methods outermost.
     pub jobs: Vec<Job>,
-    /// CRC-32 of `config.toml`'s text, stored in every checkpoint.
+    /// The fingerprint of the resolved config ([`config_digest`]), stored in every checkpoint.
     pub digest: u32,
+    /// Whether the checkpoints carry the fingerprint of runs made before `resume --iterations`
+    /// existed (the CRC-32 of `config.toml`'s whole text, iteration count included).
+    pub legacy_digest: bool,
     /// Where the run's task is built from.
     pub registry: TaskRegistry,
+}
+
+/// The fingerprint of a run's resolved experiment that its checkpoints and controller files
+/// carry: the CRC-32 of the experiment as TOML with the iteration count left out. No iteration
+/// depends on how many follow it, so `pilqr resume DIR --iterations N` changes the count without
+/// invalidating the files; any other change to the config is detected.
+pub fn config_digest(file: &ExperimentFile) -> Result<u32, CliError> {
+    let e = Experiment {
+        iterations: 0,
+        ..file.experiment.clone()
+    };
+    let text = e.to_toml().map_err(|err| CliError::Run {
+        context: file.path.display().to_string(),
+        message: format!("cannot write the config as TOML: {err}"),
+    })?;
+    Ok(crc32(text.as_bytes()))
 }
 
 /// Every (method, seed) pair, methods outermost.
@@ -132,7 +152,8 @@ impl Session {
         let file = ExperimentFile::parse(&dir.config_path(), &text)?;
         Ok(Session {
             dir,
-            digest: crc32(text.as_bytes()),
+            digest: config_digest(&file)?,
+            legacy_digest: false,
             jobs: jobs(methods, seeds),
             conditions,
             file,
@@ -162,16 +183,61 @@ impl Session {
         let file = ExperimentFile::parse(&dir.config_path(), &text)?;
         let task = open_task(&file, registry)?;
         let conditions = file.validate(task.as_ref())?;
+        // A run created before the fingerprint left out the iteration count recorded the CRC-32
+        // of its whole config.toml in its first provenance entry: its checkpoints carry that.
+        let whole_text = crc32(text.as_bytes());
+        let legacy_digest = original_config_crc32(&dir) == Some(whole_text);
+        let digest = if legacy_digest {
+            whole_text
+        } else {
+            config_digest(&file)?
+        };
         let e = &file.experiment;
         let session = Session {
             jobs: jobs(&e.methods, &e.seeds),
-            digest: crc32(text.as_bytes()),
+            digest,
+            legacy_digest,
             conditions,
             dir,
             file,
             registry: registry.clone(),
         };
         Ok((session, task))
+    }
+
+    /// Change the run's iteration count to `iterations` (for `resume --iterations`): rewrite
+    /// `config.toml` with it, after checking it as a new run's config would be. The checkpoints
+    /// stay valid (see [`config_digest`]).
+    pub fn set_iterations(&mut self, iterations: usize) -> Result<(), CliError> {
+        if self.legacy_digest {
+            return Err(CliError::NotAvailable {
+                command: "resume",
+                missing: format!(
+                    "{} was made by an older pilqr whose checkpoints fix the iteration count; it cannot be extended (start a new run with --iterations {iterations})",
+                    self.dir.root().display()
+                ),
+            });
+        }
+        let e = Experiment {
+            iterations,
+            ..self.file.experiment.clone()
+        };
+        let text = e.to_toml().map_err(|err| CliError::Run {
+            context: self.dir.config_path().display().to_string(),
+            message: format!("cannot write the config as TOML: {err}"),
+        })?;
+        let file = ExperimentFile::parse(&self.dir.config_path(), &text)?;
+        file.validate(self.new_task()?.as_ref())?;
+        let digest = config_digest(&file)?;
+        if digest != self.digest {
+            return Err(CliError::Run {
+                context: self.dir.config_path().display().to_string(),
+                message: "changing the iteration count changed the config's fingerprint".into(),
+            });
+        }
+        self.dir.write_config(&text)?;
+        self.file = file;
+        Ok(())
     }
 
     /// A new instance of the run's task.

@@ -1,18 +1,19 @@
-//! `pilqr train`, `pilqr compare` and `pilqr resume`.
+//! `pilqr train` and `pilqr compare`, and the run of a session's jobs they share with
+//! `pilqr resume` and `pilqr reproduce`.
 //!
 //! A run of MDGPS methods needs libtorch for its S-steps. Before anything is written, the
 //! command checks that libtorch computes in this process ([`pilqr_mdgps::check_torch`]); the
 //! `*_with` variants take that check as an argument so that its failure path is testable.
 
-use crate::cli::args::{CompareArgs, ResumeArgs, TrainArgs};
 use std::time::Instant;
 
+use crate::cli::args::{CompareArgs, TrainArgs};
 use crate::cli::report::{WallTime, finish_run};
 use crate::cli::session::{Session, open_task};
 use crate::config::experiment::ExperimentFile;
 use crate::config::method::{Family, Method};
 use crate::error::CliError;
-use crate::run::metrics_log::{MetricsLog, MetricsRow};
+use crate::run::metrics_log::MetricsRow;
 use crate::run::progress::OutputMode;
 use crate::run::runner::run_jobs;
 use crate::task_registry::TaskRegistry;
@@ -64,7 +65,7 @@ pub fn train_with(
     registry: &TaskRegistry,
     probe: TorchProbe,
 ) -> Result<(), CliError> {
-    let mut file = ExperimentFile::load(&args.config)?;
+    let mut file = ExperimentFile::load_with(&args.config, &args.set)?;
     args.budget.apply(&mut file)?;
     let task = open_task(&file, registry)?;
     let conditions = file.validate(task.as_ref())?;
@@ -96,7 +97,7 @@ pub fn compare(
     mode: OutputMode,
     registry: &TaskRegistry,
 ) -> Result<(), CliError> {
-    let mut file = ExperimentFile::load(&args.config)?;
+    let mut file = ExperimentFile::load_with(&args.config, &args.set)?;
     args.budget.apply(&mut file)?;
     let task = open_task(&file, registry)?;
     let conditions = file.validate(task.as_ref())?;
@@ -174,29 +175,6 @@ pub fn compare(
     execute_new(&session, task, mode, args.jobs.count()).map(drop)
 }
 
-/// `pilqr resume`: continue every job of a run from its last checkpoint.
-pub fn resume(
-    args: &ResumeArgs,
-    mode: OutputMode,
-    registry: &TaskRegistry,
-) -> Result<(), CliError> {
-    let (session, task) = Session::open_locked(&args.dir, registry)?;
-    require_torch(session.family(), check_torch)?;
-    let rows = MetricsLog::in_dir(session.dir.root()).read()?;
-    if !args.force && !rows.is_empty() && !session.dir.has_checkpoint() {
-        return Err(CliError::Argument {
-            argument: "DIR",
-            message: format!(
-                "{}: metrics.jsonl holds {} row(s) but no checkpoint is left in {}; resuming would start over and drop them: restore the checkpoints, or pass --force to start over",
-                session.dir.root().display(),
-                rows.len(),
-                session.dir.checkpoints_dir().display()
-            ),
-        });
-    }
-    execute(&session, task, mode, true, args.jobs.count()).map(drop)
-}
-
 /// [`execute`] for a run just created: when it fails before any job wrote its first
 /// checkpoint, nothing is worth resuming, and the directory is removed so that a corrected
 /// command can use it again.
@@ -225,8 +203,18 @@ pub(crate) fn execute(
     resume: bool,
     side_by_side: usize,
 ) -> Result<Vec<MetricsRow>, CliError> {
+    announce(session, mode, resume, side_by_side);
+    run_and_report(session, task, mode, resume, side_by_side)
+}
+
+/// The number of jobs that run side by side: `side_by_side`, at least 1 and at most the jobs.
+fn workers(session: &Session, side_by_side: usize) -> usize {
+    side_by_side.clamp(1, session.jobs.len().max(1))
+}
+
+/// One line about what is about to run (not in quiet mode).
+pub(crate) fn announce(session: &Session, mode: OutputMode, resume: bool, side_by_side: usize) {
     let e = &session.file.experiment;
-    let workers = side_by_side.clamp(1, session.jobs.len().max(1));
     if mode != OutputMode::Quiet {
         let held_out = if session.conditions.test.is_empty() {
             String::new()
@@ -242,7 +230,7 @@ pub(crate) fn execute(
             session.conditions.train.len(),
             e.iterations,
             e.samples(),
-            workers,
+            workers(session, side_by_side),
             session
                 .jobs
                 .iter()
@@ -251,11 +239,23 @@ pub(crate) fn execute(
                 .join(", ")
         );
     }
+}
+
+/// The part of [`execute`] after the [`announce`]ment: record the command in the provenance,
+/// run the jobs (one trainer per worker, each with its own instance of the task; the first
+/// reuses `task`), write the summary, plots and renders.
+pub(crate) fn run_and_report(
+    session: &Session,
+    task: Box<dyn pilqr_core::Task>,
+    mode: OutputMode,
+    resume: bool,
+    side_by_side: usize,
+) -> Result<Vec<MetricsRow>, CliError> {
     crate::run::provenance::record(&session.dir, session.digest)?;
+    let e = &session.file.experiment;
+    let workers = workers(session, side_by_side);
     let (dir, digest, jobs, iterations) =
         (&session.dir, session.digest, &session.jobs, e.iterations);
-    // One trainer per worker, each with its own instance of the task (the first reuses the
-    // one already built).
     let mut task = Some(task);
     let mut next_task = || match task.take() {
         Some(t) => Ok(t),
@@ -317,6 +317,7 @@ mod tests {
             config,
             seed: None,
             budget: Default::default(),
+            set: Vec::new(),
             out: Some(out.clone()),
             force: false,
         };

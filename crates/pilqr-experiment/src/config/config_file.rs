@@ -94,10 +94,21 @@ fn from_toml_error(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError 
     match e.span() {
         Some(span) => {
             let line = line_of(text, span.start);
+            // A missing field's span is its table (empty for the document's top level): the
+            // field is the table's path and the missing name, not the key written there.
+            let missing = message
+                .strip_prefix("missing field `")
+                .and_then(|r| r.split('`').next())
+                .map(str::to_string);
+            let field = match missing {
+                Some(name) if span.is_empty() => Some(name),
+                Some(name) => field_at(text, span).map(|table| format!("{table}.{name}")),
+                None => field_at(text, span),
+            };
             ConfigError {
                 path: path.to_path_buf(),
                 line: Some(line),
-                field: field_at(text, span),
+                field,
                 message,
             }
         }
@@ -287,6 +298,23 @@ mod tests {
             err.message.contains("missing field `samples`"),
             "{}",
             err.message
+        );
+    }
+
+    #[test]
+    fn a_missing_field_is_named_by_its_own_path() {
+        // Top level: not the key written on the first line.
+        let err = parse("[run]\nsamples = 2\n").unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("seed"), "{err}");
+        let err = parse("seed = 3\n").unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("run"), "{err}");
+        // In a table: the table's path and the field.
+        let err = parse("seed = 3\n[run]\nname = \"a\"\n").unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("run.samples"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("field `run.samples`: missing field `samples`"),
+            "{err}"
         );
     }
 

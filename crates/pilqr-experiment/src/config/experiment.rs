@@ -62,6 +62,7 @@ use crate::config::config_file::{ConfigError, load_toml, parse_toml};
 #[cfg(feature = "mdgps")]
 use crate::config::mdgps_settings::MdgpsSettings;
 use crate::config::method::{Family, Method};
+use crate::config::setting_override::SettingOverride;
 
 pub use crate::config::experiment_check::RunConditions;
 
@@ -179,36 +180,87 @@ pub struct ExperimentFile {
     pub path: PathBuf,
     /// Its text.
     pub text: String,
-    /// Its content, normalised (see [`Experiment`]).
+    /// Its content, normalised (see [`Experiment`]), with the overrides applied.
     pub experiment: Experiment,
+    /// The `--set` overrides applied to the file's document.
+    pub(crate) overrides: Vec<SettingOverride>,
+    /// The document read, as TOML text, when overrides changed it (`None`: [`Self::text`]).
+    pub(crate) effective: Option<String>,
 }
 
 impl ExperimentFile {
     /// Read and parse `path` (no validation against a task yet).
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let (experiment, text) = load_toml::<Experiment>(path)?;
-        ExperimentFile {
-            path: path.to_path_buf(),
-            text,
-            experiment,
-        }
-        .normalised()
+        Self::load_with(path, &[])
+    }
+
+    /// Read `path` and apply `overrides` to its document before reading the experiment from
+    /// it (see [`crate::config::setting_override`]); no validation against a task yet.
+    pub fn load_with(path: &Path, overrides: &[SettingOverride]) -> Result<Self, ConfigError> {
+        let (_, text) = load_toml::<toml::Table>(path)?;
+        Self::parse_with(path, &text, overrides)
     }
 
     /// Parse `text` as if read from `path`.
     pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
-        let experiment = parse_toml::<Experiment>(path, text)?;
+        Self::parse_with(path, text, &[])
+    }
+
+    /// Parse `text` as if read from `path`, with `overrides` applied to its document.
+    pub fn parse_with(
+        path: &Path,
+        text: &str,
+        overrides: &[SettingOverride],
+    ) -> Result<Self, ConfigError> {
+        let effective = if overrides.is_empty() {
+            None
+        } else {
+            let mut doc: toml::Table = parse_toml(path, text)?;
+            for o in overrides {
+                o.apply(&mut doc).map_err(|e| ConfigError {
+                    path: path.to_path_buf(),
+                    line: None,
+                    field: Some(o.path()),
+                    message: e.to_string(),
+                })?;
+            }
+            let effective = toml::to_string(&doc)
+                .map_err(|e| ConfigError::file(path, format!("cannot apply --set: {e}")))?;
+            Some(effective)
+        };
+        let errors = ErrorPlace {
+            path,
+            text,
+            overrides,
+        };
+        let experiment = match &effective {
+            None => parse_toml::<Experiment>(path, text)?,
+            Some(t) => parse_toml::<Experiment>(path, t).map_err(|e| errors.relocated(e))?,
+        };
         ExperimentFile {
             path: path.to_path_buf(),
             text: text.to_string(),
             experiment,
+            overrides: overrides.to_vec(),
+            effective,
         }
         .normalised()
     }
 
-    /// An error about `field` of this file.
+    /// The TOML text the experiment is read from: the file's, or with overrides the document
+    /// they made.
+    pub(crate) fn effective_text(&self) -> &str {
+        self.effective.as_deref().unwrap_or(&self.text)
+    }
+
+    /// An error about `field` of this file (or of the `--set` that gave it its value).
     pub fn invalid(&self, field: &str, message: impl Into<String>) -> ConfigError {
-        ConfigError::invalid(&self.path, &self.text, field, message)
+        ErrorPlace {
+            path: &self.path,
+            text: &self.text,
+            overrides: &self.overrides,
+        }
+        .invalid(field, message.into())
     }
 
     /// Decide the family, fold `local` into `methods`, fill the default methods, and check
@@ -296,7 +348,7 @@ impl ExperimentFile {
 
     /// `trajopt.algorithm` is decided by `methods`; setting it would be silently overridden.
     fn check_no_algorithm(&self) -> Result<(), ConfigError> {
-        let table: toml::Table = parse_toml(&self.path, &self.text)?;
+        let table: toml::Table = parse_toml(&self.path, self.effective_text())?;
         let set = table
             .get("trajopt")
             .and_then(|t| t.as_table())
@@ -308,6 +360,38 @@ impl ExperimentFile {
             ));
         }
         Ok(())
+    }
+}
+
+/// Where errors about an experiment file point: a line of the file, or the `--set` that gave
+/// the field its value.
+struct ErrorPlace<'a> {
+    path: &'a Path,
+    text: &'a str,
+    overrides: &'a [SettingOverride],
+}
+
+impl ErrorPlace<'_> {
+    /// An error about `field`: with the `--set` it concerns, or at its line in the file.
+    fn invalid(&self, field: &str, message: String) -> ConfigError {
+        match self.overrides.iter().rev().find(|o| o.concerns(field)) {
+            Some(o) => ConfigError {
+                path: self.path.to_path_buf(),
+                line: None,
+                field: Some(field.to_string()),
+                message: format!("{message} (from --set {o})"),
+            },
+            None => ConfigError::invalid(self.path, self.text, field, message),
+        }
+    }
+
+    /// An error found in the document the overrides made, told about the file (its lines are
+    /// not the file's).
+    fn relocated(&self, e: ConfigError) -> ConfigError {
+        match e.field {
+            Some(field) => self.invalid(&field, e.message),
+            None => ConfigError { line: None, ..e },
+        }
     }
 }
 

@@ -160,7 +160,7 @@ impl ExperimentFile {
     /// One rule for the lists with a default: leaving the field out gives the default, an
     /// explicitly empty list is an error (it would run nothing, or silently everything).
     fn check_no_empty_lists(&self) -> Result<(), ConfigError> {
-        let table: toml::Table = parse_toml(&self.path, &self.text)?;
+        let table: toml::Table = parse_toml(&self.path, self.effective_text())?;
         for (field, default) in [
             ("conditions", "every train condition of the task"),
             ("methods", "the family's methods"),

@@ -11,3 +11,4 @@ pub mod mdgps_settings;
 pub mod memory_estimate;
 pub mod method;
 pub mod reproduce_plan;
+pub mod setting_override;

@@ -1,5 +1,31 @@
 //! Evaluating controllers in a task: the noise-free rollout of a controller's mean (the success
-//! column of the metrics, the renders) and noisy rollouts for `pilqr eval`.
+//! column of the metrics, the renders), noisy rollouts for `pilqr eval`, and [`evaluate`], the
+//! cost and the task's success test of a controller or a policy over several conditions.
+//!
+//! ```
+//! use pilqr_core::Task;
+//! use pilqr_experiment::run::evaluation::{NoiseFree, Rollouts, evaluate};
+//! use pilqr_trajopt::init::{PdInit, init_pd};
+//!
+//! let mut task = pilqr_tasks::task_by_name("point-mass").unwrap();
+//! let d = task.dims();
+//! task.reset(0).unwrap();
+//! let mut x0 = vec![0.0; d.dx];
+//! task.state(&mut x0);
+//! let controller = init_pd(d.horizon, d.du, &task.layout(), &x0, &PdInit::default()).unwrap();
+//! // The controller's mean on conditions 0 and 1: one rollout each, no exploration noise.
+//! let scores = evaluate(task.as_mut(), &[0, 1], |_| &controller, Rollouts::NoiseFree).unwrap();
+//! assert_eq!(scores.len(), 2);
+//! assert_eq!(scores[0].std_cost, 0.0);
+//! // The same rollout by hand, for any policy.
+//! let one = pilqr_experiment::run::evaluation::single_rollout(
+//!     task.as_mut(),
+//!     &NoiseFree(&controller),
+//!     0,
+//! )
+//! .unwrap();
+//! assert_eq!(one.cost_stats().0, scores[0].mean_cost);
+//! ```
 
 use pilqr_core::{
     CoreError, LinearGaussianPolicy, Outcome, Policy, RunSeed, SampleBatch, SampleError,
@@ -25,6 +51,95 @@ impl Policy for MeanPolicy<'_> {
     ) -> Result<(), CoreError> {
         self.0.mean_action(t, x, u)
     }
+}
+
+/// Any policy without its exploration noise: it acts on a noise vector of zeros (for a
+/// linear-Gaussian controller that is its mean `K_t x_t + k_t`, up to the sign of a zero; the
+/// runner uses [`MeanPolicy`], which computes the mean directly).
+pub struct NoiseFree<'a>(pub &'a dyn Policy);
+
+impl Policy for NoiseFree<'_> {
+    fn action_dim(&self) -> usize {
+        self.0.action_dim()
+    }
+
+    fn act(
+        &self,
+        t: usize,
+        x: &[f64],
+        obs: &[f64],
+        noise: &[f64],
+        u: &mut [f64],
+    ) -> Result<(), CoreError> {
+        self.0.act(t, x, obs, &vec![0.0; noise.len()], u)
+    }
+}
+
+/// Which rollouts [`evaluate`] makes per condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rollouts {
+    /// One rollout of the policy without its noise ([`NoiseFree`]); a task with randomness
+    /// of its own draws it from the evaluation stream of run seed 0, iteration 0 (use
+    /// [`single_rollout`] with an [`EvaluationEpisode`] to choose the episode).
+    NoiseFree,
+    /// `count` rollouts with the policy's noise, from streams derived from `seed` (as
+    /// [`noisy_rollouts`]).
+    Noisy {
+        /// Rollouts per condition.
+        count: usize,
+        /// Seed of the noise streams.
+        seed: RunSeed,
+    },
+}
+
+/// How a policy did on one condition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConditionScore {
+    /// The condition.
+    pub condition: usize,
+    /// Mean total cost of the rollouts.
+    pub mean_cost: f64,
+    /// Standard deviation of the rollouts' total costs (0 for one rollout).
+    pub std_cost: f64,
+    /// Fraction of rollouts the task's success test accepted.
+    pub success_rate: f64,
+    /// Mean of the task's success metric (e.g. final distance to the goal).
+    pub mean_metric: f64,
+}
+
+/// The cost and the task's success test of a controller or a policy on each of `conditions`:
+/// `policy(c)` is what acts on condition `c` (the same policy for all, or one local controller
+/// per condition), rolled out as `rollouts` says.
+pub fn evaluate<'p>(
+    task: &mut dyn Task,
+    conditions: &[usize],
+    mut policy: impl FnMut(usize) -> &'p dyn Policy,
+    rollouts: Rollouts,
+) -> Result<Vec<ConditionScore>, EvalError> {
+    conditions
+        .iter()
+        .map(|&condition| {
+            let p = policy(condition);
+            let ev = match rollouts {
+                Rollouts::NoiseFree => {
+                    let episode = EvaluationEpisode {
+                        seed: RunSeed::new(0),
+                        iteration: 0,
+                    };
+                    single_rollout(task, &NoiseFree(p), condition, episode)?
+                }
+                Rollouts::Noisy { count, seed } => noisy_rollouts(task, p, condition, count, seed)?,
+            };
+            let (mean_cost, std_cost) = ev.cost_stats();
+            Ok(ConditionScore {
+                condition,
+                mean_cost,
+                std_cost,
+                success_rate: ev.success_rate(),
+                mean_metric: ev.mean_metric(),
+            })
+        })
+        .collect()
 }
 
 /// What can go wrong while evaluating.
@@ -192,6 +307,38 @@ mod tests {
             cov,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn evaluate_scores_each_condition_as_the_single_rollouts_do() {
+        let mut task = pilqr_tasks::task_by_name("point-mass").unwrap();
+        let wide = policy(task.as_ref(), 1.0);
+        let scores = evaluate(task.as_mut(), &[0, 2], |_| &wide, Rollouts::NoiseFree).unwrap();
+        assert_eq!(
+            scores.iter().map(|s| s.condition).collect::<Vec<_>>(),
+            [0, 2]
+        );
+        for s in &scores {
+            let mean = mean_rollout(
+                task.as_mut(),
+                &wide,
+                s.condition,
+                EvaluationEpisode {
+                    seed: RunSeed::new(0),
+                    iteration: 0,
+                },
+            )
+            .unwrap();
+            assert_eq!(s.mean_cost, mean.cost_stats().0);
+            assert_eq!(s.success_rate, mean.success_rate());
+            assert_eq!(s.std_cost, 0.0);
+        }
+        let seed = RunSeed::new(4);
+        let noisy = Rollouts::Noisy { count: 3, seed };
+        let scores = evaluate(task.as_mut(), &[1], |_| &wide, noisy).unwrap();
+        let by_hand = noisy_rollouts(task.as_mut(), &wide, 1, 3, seed).unwrap();
+        assert_eq!(scores[0].mean_cost, by_hand.cost_stats().0);
+        assert!(scores[0].std_cost > 0.0);
     }
 
     #[test]
