@@ -4,7 +4,8 @@
 //!
 //! ```
 //! use pilqr_core::Task;
-//! use pilqr_experiment::run::evaluation::{NoiseFree, Rollouts, evaluate};
+//! use pilqr_core::RunSeed;
+//! use pilqr_experiment::run::evaluation::{EvaluationEpisode, NoiseFree, Rollouts, evaluate};
 //! use pilqr_trajopt::init::{PdInit, init_pd};
 //!
 //! let mut task = pilqr_tasks::task_by_name("point-mass").unwrap();
@@ -22,6 +23,7 @@
 //!     task.as_mut(),
 //!     &NoiseFree(&controller),
 //!     0,
+//!     EvaluationEpisode { seed: RunSeed::new(0), iteration: 0 },
 //! )
 //! .unwrap();
 //! assert_eq!(one.cost_stats().0, scores[0].mean_cost);
