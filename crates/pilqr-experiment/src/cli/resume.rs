@@ -39,35 +39,21 @@ pub fn resume(
     }
     let side_by_side = args.jobs.count();
     // A trainer of the family, only to read how far each job's checkpoint got.
-    match session.family() {
-        Family::Trajopt => {
-            let counter = session.trajopt_trainer(session.new_task()?)?;
-            let done = completed(&session, &counter)?;
-            resume_with(
-                &mut session,
-                task,
-                &done,
-                args.iterations,
-                side_by_side,
-                mode,
-            )
-        }
+    let done = match session.family() {
+        Family::Trajopt => completed(&session, &session.trajopt_trainer(session.new_task()?)?)?,
         #[cfg(feature = "mdgps")]
-        Family::Mdgps => {
-            let counter = session.mdgps_trainer(session.new_task()?)?;
-            let done = completed(&session, &counter)?;
-            resume_with(
-                &mut session,
-                task,
-                &done,
-                args.iterations,
-                side_by_side,
-                mode,
-            )
-        }
+        Family::Mdgps => completed(&session, &session.mdgps_trainer(session.new_task()?)?)?,
         #[cfg(not(feature = "mdgps"))]
-        Family::Mdgps => check_torch(),
-    }
+        Family::Mdgps => return check_torch(),
+    };
+    resume_with(
+        &mut session,
+        task,
+        &done,
+        args.iterations,
+        side_by_side,
+        mode,
+    )
 }
 
 /// Iterations each job of `session` has completed, from its checkpoint (0 without one).
