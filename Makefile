@@ -2,7 +2,7 @@
 # package index, once, into ~/.cache/pilqr; see scripts/with-libtorch) before building.
 WITH_TORCH := scripts/with-libtorch
 
-.PHONY: demo test lint bench doc reproduce reproduce-quick check-no-torch bad-inputs
+.PHONY: demo test test-python lint bench doc reproduce reproduce-quick check-no-torch bad-inputs
 
 ## The main job: the headline experiment (paper Fig. 3, gripper pusher hard condition,
 ## PILQR vs LQR-FLM vs PI2, 3 seeds) on its shipped configuration; results in
@@ -20,11 +20,18 @@ reproduce-quick:
 
 ## All tests of the workspace (unit, integration, doc tests; the libtorch smoke test included),
 ## every criterion benchmark run once in test mode (compiled and exercised, not timed), then the
-## check that `pilqr` builds and trains without libtorch.
+## check that `pilqr` builds and trains without libtorch, then the Python package's tests.
 test:
 	$(WITH_TORCH) cargo test --workspace
 	$(WITH_TORCH) cargo test --workspace --bench '*'
 	$(MAKE) check-no-torch
+	$(MAKE) test-python
+
+## The Python package `pilqr` (crates/pilqr-py): scripts/python-env sets up .venv-py/ (pinned
+## tools; the wheel rebuilt only when its sources changed), then its pytest suite. No libtorch.
+test-python:
+	scripts/python-env
+	.venv-py/bin/python -m pytest -q crates/pilqr-py/tests
 
 ## Formatting, lints and docs, as required before every commit.
 lint:

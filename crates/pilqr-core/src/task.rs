@@ -173,6 +173,15 @@ pub trait Task: Send {
     /// Apply action `u` (`dU` values) for one control period.
     fn step(&mut self, u: &[f64]) -> Result<(), TaskError>;
 
+    /// The bound of each action entry, when the task clamps its actions: `step` uses
+    /// `u[i].clamp(-limits[i], limits[i])` in place of `u[i]` (`dU` values, each `>= 0`), so
+    /// actions beyond the bounds act as the bounds. `None` (the default) when the actions are
+    /// not bounded or the task does not say; a wrapper presenting the task to another library
+    /// (a gymnasium action space) then uses an unbounded box.
+    fn action_limits(&self) -> Option<Vec<f64>> {
+        None
+    }
+
     /// Write the current state (`dX` values) into `x`.
     fn state(&self, x: &mut [f64]);
 

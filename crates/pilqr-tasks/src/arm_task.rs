@@ -60,6 +60,11 @@ impl ArmTaskCore {
         Ok(())
     }
 
+    /// The torque limits of the driven arm's joints (N·m), which `step` clamps to.
+    pub fn torque_limits(&self) -> &[f64] {
+        self.world.arm(self.arm).torque_limits()
+    }
+
     /// Apply torques `u` for one control period. Errors leave the world untouched.
     pub fn step(&mut self, u: &[f64]) -> Result<(), TaskError> {
         let steps = self
@@ -90,7 +95,7 @@ impl ArmTaskCore {
 /// `impl Task for …` block: `name` (the module's `NAME`), `dims` (the given dimensions, the
 /// module's `HORIZON`, the world's control period), `conditions`, `layout` (joint positions
 /// `0..joints`, velocities `joints..2·joints`), `reset` (restores the snapshot through `core`
-/// and records `current`) and `step`. The task struct needs the fields `core: ArmTaskCore`,
+/// and records `current`), `step` and `action_limits` (the driven arm's torque limits). The task struct needs the fields `core: ArmTaskCore`,
 /// `conditions: Vec<Condition>` and `current: usize`.
 macro_rules! arm_task_plumbing {
     (dx: $dx:expr, du: $du:expr, dobs: $dobs:expr, joints: $joints:expr $(,)?) => {
@@ -127,6 +132,10 @@ macro_rules! arm_task_plumbing {
 
         fn step(&mut self, u: &[f64]) -> Result<(), pilqr_core::TaskError> {
             self.core.step(u)
+        }
+
+        fn action_limits(&self) -> Option<Vec<f64>> {
+            Some(self.core.torque_limits().to_vec())
         }
     };
 }

@@ -386,6 +386,10 @@ impl Task for GripperPusher {
         self.core.step(u)
     }
 
+    fn action_limits(&self) -> Option<Vec<f64>> {
+        Some(self.core.torque_limits().to_vec())
+    }
+
     fn state(&self, x: &mut [f64]) {
         let w = &self.core.world;
         let arm = self.core.arm;

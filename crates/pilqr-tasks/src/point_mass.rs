@@ -118,6 +118,10 @@ impl Task for PointMass {
         Ok(())
     }
 
+    fn action_limits(&self) -> Option<Vec<f64>> {
+        Some(vec![FORCE_LIMIT; 2])
+    }
+
     fn step(&mut self, u: &[f64]) -> Result<(), TaskError> {
         let steps = self
             .steps

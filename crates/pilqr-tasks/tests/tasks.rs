@@ -261,3 +261,44 @@ fn point_mass_reaches_its_target_under_pd_control() {
         assert!(!task.success(c, traj).unwrap().success);
     }
 }
+
+/// `action_limits` is the clamp `step` applies: actions three times beyond the limits act
+/// exactly as the limits do, and actions a little inside them act differently (so the
+/// declared limits are not wider than the real clamp).
+#[test]
+fn every_task_clamps_actions_to_its_declared_limits() {
+    for &name in TASK_NAMES {
+        let mut task = task_by_name(name).unwrap();
+        let d = task.dims();
+        let limits = task
+            .action_limits()
+            .unwrap_or_else(|| panic!("{name} declares no action limits"));
+        assert_eq!(limits.len(), d.du, "{name}");
+        assert!(limits.iter().all(|&l| l > 0.0 && l.is_finite()), "{name}");
+        // Alternating signs, three control steps.
+        let signed = |scale: f64| -> Vec<f64> {
+            (0..3 * d.du)
+                .map(|k| {
+                    let i = k % d.du;
+                    let sign = if (i + k / d.du).is_multiple_of(2) {
+                        1.0
+                    } else {
+                        -1.0
+                    };
+                    sign * scale * limits[i]
+                })
+                .collect()
+        };
+        let at_limit = states_after(task.as_mut(), 0, &signed(1.0));
+        let beyond = states_after(task.as_mut(), 0, &signed(3.0));
+        let inside = states_after(task.as_mut(), 0, &signed(0.9));
+        assert_eq!(
+            at_limit, beyond,
+            "{name}: actions beyond the limits are not clamped to them"
+        );
+        assert_ne!(
+            at_limit, inside,
+            "{name}: actions inside the limits are clamped"
+        );
+    }
+}

@@ -348,6 +348,11 @@ impl Task for Reacher {
         self.core.step(&torque)
     }
 
+    /// The controls, not the torques: each is clipped to ±1 (and scaled by `GEAR`).
+    fn action_limits(&self) -> Option<Vec<f64>> {
+        Some(vec![1.0; 2])
+    }
+
     fn state(&self, x: &mut [f64]) {
         let w = &self.core.world;
         let arm = self.core.arm;
