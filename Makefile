@@ -28,10 +28,13 @@ test:
 	$(MAKE) test-python
 
 ## The Python package `pilqr` (crates/pilqr-py): scripts/python-env sets up .venv-py/ (pinned
-## tools; the wheel rebuilt only when its sources changed), then its pytest suite. No libtorch.
+## tools and the Ray extra; the wheel rebuilt only when its sources changed), the `pilqr` binary
+## without libtorch that the sweep tests drive (`make test` built it just before, in
+## check-no-torch), then its pytest suite. No libtorch.
 test-python:
-	scripts/python-env
-	.venv-py/bin/python -m pytest -q crates/pilqr-py/tests
+	scripts/python-env --with ray
+	$(NO_TORCH_ENV) cargo build --no-default-features --bin pilqr
+	PILQR_BIN=$(CURDIR)/$(NO_TORCH_BIN) .venv-py/bin/python -m pytest -q crates/pilqr-py/tests
 
 ## Formatting, lints and docs, as required before every commit.
 lint:
