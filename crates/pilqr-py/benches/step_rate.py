@@ -5,7 +5,7 @@ resetting every horizon, through gymnasium.make's env (with gymnasium's wrappers
 PilqrEnv and the native TaskEnv. Prints the median microseconds per step of five runs each.
 Then the 16-copy PilqrVectorEnv on 1 and 2 worker threads (median µs per copy-step of five
 runs of the same number of copy-steps, and the 2-thread speed-up), and the milliseconds per
-``render()`` of an rgb_array env.
+``render()`` of an rgb_array env (20 renders of one state per run).
 Run it with the project venv: .venv-py/bin/python crates/pilqr-py/benches/step_rate.py
 """
 
@@ -69,17 +69,16 @@ def main():
           f"speed-up {vector[1] / vector[2]:.2f}x")
 
     env = gymnasium.make(pilqr.gym.ENV_IDS[task], render_mode="rgb_array", condition=0)
-    env.reset(seed=0)
     renders = []
     for _ in range(5):
+        env.reset(seed=0)
+        env.step(env.action_space.sample())
         start = time.perf_counter()
         for _ in range(20):
-            env.step(env.action_space.sample())
             env.render()
         renders.append((time.perf_counter() - start) * 1e3 / 20)
     shape = env.render().shape
-    print(f"{task}: render {shape} median of 5: {statistics.median(renders):.3f} ms/(step+render)")
-
+    print(f"{task}: render {shape}, median of 5: {statistics.median(renders):.3f} ms/render")
 
 if __name__ == "__main__":
     main()
