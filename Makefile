@@ -2,7 +2,7 @@
 # package index, once, into ~/.cache/pilqr; see scripts/with-libtorch) before building.
 WITH_TORCH := scripts/with-libtorch
 
-.PHONY: demo test test-python baselines baselines-smoke lint bench doc reproduce reproduce-quick check-no-torch bad-inputs
+.PHONY: demo test test-python baselines baselines-smoke baselines baselines-smoke lint bench doc reproduce reproduce-quick check-no-torch bad-inputs
 
 ## The main job: the headline experiment (paper Fig. 3, gripper pusher hard condition,
 ## PILQR vs LQR-FLM vs PI2, 3 seeds) on its shipped configuration; results in
@@ -20,12 +20,14 @@ reproduce-quick:
 
 ## All tests of the workspace (unit, integration, doc tests; the libtorch smoke test included),
 ## every criterion benchmark run once in test mode (compiled and exercised, not timed), then the
-## check that `pilqr` builds and trains without libtorch, then the Python package's tests.
+## check that `pilqr` builds and trains without libtorch, then the Python package's tests and
+## the deep-RL baselines' smoke run.
 test:
 	$(WITH_TORCH) cargo test --workspace
 	$(WITH_TORCH) cargo test --workspace --bench '*'
 	$(MAKE) check-no-torch
 	$(MAKE) test-python
+	$(MAKE) baselines-smoke
 
 ## The Python package `pilqr` (crates/pilqr-py): scripts/python-env sets up .venv-py/ (pinned
 ## tools and the Ray extra; the wheel rebuilt only when its sources changed), the `pilqr` binary

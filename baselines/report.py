@@ -106,15 +106,15 @@ def section(baselines: Path, mdgps_root: Path, docs: Path) -> str:
             lines += [f"No MDGPS run in `{mdgps_root / spec.mdgps_row}`: no ratios.", ""]
         for m, c in mdgps.items():
             lines.append(f"- {m}: final held-out metric {c[-1][1]:.4f} after {c[-1][0]} samples.")
-        lines += ["", "| baseline | seeds | budget B | final metric | " + " | ".join(
-            f"samples to {m}'s final (ratio)" for m in mdgps) + " |",
+        lines += ["", "| baseline | seeds | budget B | final metric |" + "".join(
+            f" samples to {m}'s final (ratio) |" for m in mdgps),
             "|---|---|---|---|" + "---|" * len(mdgps)]
         for name, (seeds, c) in base.items():
             cells = []
             for m, mc in mdgps.items():
                 x = first_reach(c, mc[-1][1])
                 cells.append(f"not reached within {c[-1][0]}" if x is None else f"{x} ({x / mc[-1][0]:.1f}×)")
-            lines.append(f"| {name} | {seeds} | {c[-1][0]} | {c[-1][1]:.4f} | " + " | ".join(cells) + " |")
+            lines.append(f"| {name} | {seeds} | {c[-1][0]} | {c[-1][1]:.4f} |" + "".join(f" {x} |" for x in cells))
         png = docs / "results" / "baselines" / f"{task}.png"
         if base or mdgps:
             plot(png, task, base, mdgps)
