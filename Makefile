@@ -2,7 +2,7 @@
 # package index, once, into ~/.cache/pilqr; see scripts/with-libtorch) before building.
 WITH_TORCH := scripts/with-libtorch
 
-.PHONY: demo test test-python baselines baselines-smoke baselines baselines-smoke lint bench doc reproduce reproduce-quick check-no-torch bad-inputs
+.PHONY: demo test test-python baselines baselines-smoke lint bench doc reproduce reproduce-quick check-no-torch bad-inputs
 
 ## The main job: the headline experiment (paper Fig. 3, gripper pusher hard condition,
 ## PILQR vs LQR-FLM vs PI2, 3 seeds) on its shipped configuration; results in
