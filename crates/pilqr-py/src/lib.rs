@@ -14,6 +14,8 @@
 #![warn(missing_docs)]
 
 #[cfg(feature = "python")]
+mod py_solvers;
+#[cfg(feature = "python")]
 mod python;
 mod step_env;
 
