@@ -2,7 +2,7 @@
 # package index, once, into ~/.cache/pilqr; see scripts/with-libtorch) before building.
 WITH_TORCH := scripts/with-libtorch
 
-.PHONY: demo test test-python lint bench doc reproduce reproduce-quick check-no-torch bad-inputs
+.PHONY: demo test test-python baselines baselines-smoke lint bench doc reproduce reproduce-quick check-no-torch bad-inputs
 
 ## The main job: the headline experiment (paper Fig. 3, gripper pusher hard condition,
 ## PILQR vs LQR-FLM vs PI2, 3 seeds) on its shipped configuration; results in
@@ -28,10 +28,31 @@ test:
 	$(MAKE) test-python
 
 ## The Python package `pilqr` (crates/pilqr-py): scripts/python-env sets up .venv-py/ (pinned
-## tools; the wheel rebuilt only when its sources changed), then its pytest suite. No libtorch.
+## tools and the Ray extra; the wheel rebuilt only when its sources changed), the `pilqr` binary
+## without libtorch that the sweep tests drive (`make test` built it just before, in
+## check-no-torch), then its pytest suite. No libtorch.
 test-python:
-	scripts/python-env
-	.venv-py/bin/python -m pytest -q crates/pilqr-py/tests
+	scripts/python-env --with ray
+	$(NO_TORCH_ENV) cargo build --no-default-features --bin pilqr
+	PILQR_BIN=$(CURDIR)/$(NO_TORCH_BIN) .venv-py/bin/python -m pytest -q crates/pilqr-py/tests
+
+## Deep-RL baselines (baselines/README.md): PPO, SAC, TD3, TRPO on the reacher and the door,
+## 3 seeds, budgets that fill BASELINES_HOURS hours of 2 cores (from baselines/step_rates.toml),
+## then the "Deep-RL baselines" section of docs/results.md against runs/reproduce's MDGPS rows.
+BASELINES_HOURS ?= 1
+BASELINES_PY := OMP_NUM_THREADS=1 .venv-py/bin/python
+baselines:
+	scripts/baselines-env
+	$(BASELINES_PY) -m baselines.run --hours $(BASELINES_HOURS) --out runs/baselines
+	$(BASELINES_PY) -m baselines.report --baselines runs/baselines --mdgps runs/reproduce --docs docs
+
+## The same with tiny budgets and 1 seed, into target/baselines-smoke (docs/ untouched).
+baselines-smoke:
+	scripts/baselines-env
+	$(BASELINES_PY) -m baselines.run --budget 3000 --eval-every 1000 --seeds 0 --out target/baselines-smoke/runs
+	mkdir -p target/baselines-smoke/docs
+	$(BASELINES_PY) -m baselines.report --baselines target/baselines-smoke/runs --mdgps runs/reproduce --docs target/baselines-smoke/docs
+	test -f target/baselines-smoke/docs/results.md
 
 ## Formatting, lints and docs, as required before every commit.
 lint:

@@ -2,7 +2,8 @@
 //! `STEPS` steps of the reacher with uniform random actions, resetting every horizon, through
 //! the bare `Task` (physics only: reset, step, state and observation reads) and through
 //! `StepEnv` (plus the per-step cost and the recording). Prints the median µs per step of
-//! five runs of each.
+//! five runs of each. Then a 16-copy `VecStepEnv` on 1 and 2 worker threads (median µs per
+//! copy-step of five runs, and the 2-thread speed-up).
 //!
 //! ```text
 //! cargo run --release -p pilqr-py --example step_rate [STEPS] [TASK]
@@ -11,7 +12,7 @@
 use std::time::Instant;
 
 use pilqr_core::TaskSeed;
-use pilqr_py::StepEnv;
+use pilqr_py::{Command, StepEnv, VecStepEnv};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -76,6 +77,40 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "{name}: {steps} steps, median of 5: Task {:.2} µs/step, StepEnv {:.2} µs/step (reward sum {total:.3})",
         median(bare),
         median(wrapped)
+    );
+
+    let copies = 16;
+    let calls = (steps / copies).max(1);
+    let vec_actions = actions(calls * copies, &limits);
+    let mut per_threads = Vec::new();
+    for threads in [1, 2] {
+        let mut env = VecStepEnv::by_name(&name, copies, threads)?;
+        let resets = vec![
+            Command::Reset {
+                condition: 0,
+                seed: TaskSeed::new(0)
+            };
+            copies
+        ];
+        let mut runs = Vec::new();
+        for _ in 0..5 {
+            let start = Instant::now();
+            for (k, u) in vec_actions.chunks(copies * d.du).enumerate() {
+                if k % (d.horizon + 1) == 0 {
+                    env.run(&resets, u)?;
+                } else {
+                    env.run(&vec![Command::Step; copies], u)?;
+                }
+            }
+            runs.push(start.elapsed().as_secs_f64() * 1e6 / (calls * copies) as f64);
+        }
+        per_threads.push(median(runs));
+    }
+    println!(
+        "{name}: VecStepEnv of {copies} copies, {calls} calls, median of 5: 1 thread {:.2} µs/copy-step, 2 threads {:.2} µs/copy-step, speed-up {:.2}x",
+        per_threads[0],
+        per_threads[1],
+        per_threads[0] / per_threads[1]
     );
     Ok(())
 }

@@ -39,7 +39,7 @@ pyo3::create_exception!(
 );
 
 /// The Python exception for `e`, with its full message.
-fn to_py(e: EnvError) -> PyErr {
+pub(crate) fn to_py(e: EnvError) -> PyErr {
     let message = e.to_string();
     match e {
         EnvError::Action { .. } | EnvError::Trajectory(_) | EnvError::Shape { .. } => {
@@ -48,6 +48,7 @@ fn to_py(e: EnvError) -> PyErr {
         EnvError::Episode(_) => EpisodeError::new_err(message),
         EnvError::Build { .. } | EnvError::Condition(_) => PilqrError::new_err(message),
         EnvError::Task { .. } | EnvError::Cost { .. } => TaskError::new_err(message),
+        EnvError::Render { .. } => TaskError::new_err(message),
     }
 }
 
@@ -234,5 +235,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("EpisodeError", py.get_type::<EpisodeError>())?;
     m.add("TaskError", py.get_type::<TaskError>())?;
     crate::py_solvers::register(m)?;
+    crate::python_vec::register(m)?;
     Ok(())
 }

@@ -70,6 +70,15 @@ pub enum EnvError {
         /// The shape the task needs (`[T, dX]` or `[T, dU]`).
         expected: [usize; 2],
     },
+    /// The state could not be drawn (see [`crate::FrameRenderer`]).
+    #[error("rendering task {task:?}: {source}")]
+    Render {
+        /// The task.
+        task: String,
+        /// The renderer's error.
+        #[source]
+        source: pilqr_tasks::render::RenderError,
+    },
     /// The cost could not be built or evaluated.
     #[error("cost of condition {condition}: {message}")]
     Cost {

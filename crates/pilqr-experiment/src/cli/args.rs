@@ -57,6 +57,18 @@ already complete is left as it is."
     )]
     Resume(ResumeArgs),
 
+    /// Merge finished runs of one experiment's jobs into one compare run directory.
+    #[command(
+        after_long_help = "Example:\n  pilqr compare --config experiments/point_mass_smoke.toml \
+--methods pilqr --seeds 0 --out jobs/pilqr-seed0\n  (… one run per method and seed, on any \
+machine …)\n  pilqr merge --out runs/point_mass_smoke-compare jobs/*\n\nThe merged run is the \
+`pilqr compare` of all the jobs: the same config.toml, the same metrics rows (the wall-time \
+columns are the jobs' own), checkpoints, summary table, plots and renders. Every directory must \
+hold finished jobs of the same experiment (the same config apart from methods and seeds), and \
+together every method with every seed, each once."
+    )]
+    Merge(MergeArgs),
+
     /// Evaluate the saved controllers of a run: success rate and cost.
     #[command(
         after_long_help = "Example:\n  pilqr eval runs/gripper_pusher --conditions train \
@@ -172,6 +184,23 @@ pub struct ResumeArgs {
     /// Jobs side by side.
     #[command(flatten)]
     pub jobs: crate::cli::jobs::JobsArgs,
+}
+
+/// Options of `pilqr merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The compare run directory to write (it must not hold anything; see --force).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Run directories of finished `compare`/`train` runs holding the jobs; methods and seeds
+    /// are ordered as they first appear in them.
+    #[arg(value_name = "JOBDIR", required = true)]
+    pub jobs: Vec<PathBuf>,
+
+    /// Replace the run --out holds, if any (never a directory that is not a run).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Options of `pilqr reproduce`.

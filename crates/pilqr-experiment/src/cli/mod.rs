@@ -5,6 +5,7 @@ pub mod budget;
 pub mod eval;
 pub mod jobs;
 pub mod list;
+pub mod merge;
 pub mod render;
 pub mod report;
 pub mod reproduce;
@@ -95,6 +96,7 @@ pub fn run_with(cli: Cli, registry: &TaskRegistry) -> Result<(), CliError> {
         Command::Train(a) => train::train(a, mode, registry),
         Command::Compare(a) => train::compare(a, mode, registry),
         Command::Resume(a) => resume::resume(a, mode, registry),
+        Command::Merge(a) => merge::merge(a, mode, registry),
         Command::Eval(a) => eval::eval(a, mode, registry),
         Command::Render(a) => render::render(a, mode, registry),
         Command::Reproduce(a) => reproduce::reproduce(a, mode, registry),

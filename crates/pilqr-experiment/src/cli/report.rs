@@ -51,6 +51,17 @@ pub fn finish_run(
     mode: OutputMode,
     wall: WallTime,
 ) -> Result<(), CliError> {
+    finish_run_with_note(session, rows, mode, &wall.sentence())
+}
+
+/// [`finish_run`] with `note` as the summary's closing sentence in place of the wall time (a
+/// run merged from job directories by `pilqr merge` did not train here).
+pub fn finish_run_with_note(
+    session: &Session,
+    rows: &[MetricsRow],
+    mode: OutputMode,
+    note: &str,
+) -> Result<(), CliError> {
     let e = &session.file.experiment;
     let rollouts = Rollouts::of(session.new_task()?.has_physics());
     let table = markdown(&summarise(rows), rollouts);
@@ -62,12 +73,12 @@ pub fn finish_run(
         e.iterations,
         e.samples(),
         table,
-        wall.sentence()
+        note
     );
     session
         .dir
         .write_text(&session.dir.summary_path(), &summary)?;
-    println!("\n{table}\n{}", wall.sentence());
+    println!("\n{table}\n{note}");
 
     let mut plots: Vec<PathBuf> = Vec::new();
     let split = |split: Split| -> Vec<MetricsRow> {

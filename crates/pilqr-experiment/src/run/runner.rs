@@ -197,6 +197,53 @@ pub fn load_job<T: Trainer>(
     Ok(Some(saved.state))
 }
 
+/// Copy the saved files of `job` from the run `from` (whose config digest is `from_digest`) into
+/// the run `to` (digest `to_digest`): the controllers of iterations `0..iterations` and the
+/// checkpoint holding `state` (the job's state read from `from`), each re-labelled with
+/// `to_digest` and otherwise the same. `pilqr merge` uses it: a job's computation does not
+/// depend on the other jobs of its run, so its files in a run of all the jobs would be these.
+pub fn copy_job<T: Trainer>(
+    from: (&RunDir, u32),
+    to: (&RunDir, u32),
+    job: Job,
+    state: T::State,
+    iterations: usize,
+) -> Result<(), CliError> {
+    let ((from, from_digest), (to, to_digest)) = (from, to);
+    let (method, seed) = (job.method.name(), job.seed);
+    to.make_controllers_dir(method, seed)?;
+    for iteration in 0..iterations {
+        let controller =
+            load_controller::<T>(from, job, from_digest, iteration)?.ok_or_else(|| {
+                CliError::Argument {
+                    argument: "JOBDIR",
+                    message: format!(
+                        "{}: the controller of iteration {iteration} is missing",
+                        from.controller_path(method, seed, iteration).display()
+                    ),
+                }
+            })?;
+        let saved = SavedController {
+            job,
+            config_digest: to_digest,
+            iteration,
+            controller,
+        };
+        checkpoint::save(
+            &to.controller_path(method, seed, iteration),
+            T::CONTROLLER_KIND,
+            &saved,
+        )?;
+    }
+    let saved = Saved {
+        job,
+        config_digest: to_digest,
+        state,
+    };
+    checkpoint::save(&to.checkpoint_path(method, seed), T::KIND, &saved)?;
+    Ok(())
+}
+
 /// Run `jobs` for `iterations` iterations each in `dir`, up to `trainers.len()` of them side
 /// by side (each worker thread drives its own trainer; jobs are started in order).
 ///

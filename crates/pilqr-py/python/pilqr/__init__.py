@@ -13,6 +13,8 @@
   ``kl_divergence``. The GIL is released while they compute.
 - ``run_experiment(path, out=None, seed=None, iterations=None)``: ``pilqr train`` of a TOML
   trajectory-optimisation experiment, into the same run directory.
+- ``pilqr.sweep``: the jobs of a ``pilqr compare`` as Ray tasks, merged into one compare run
+  directory (``python -m pilqr.sweep CONFIG --methods a,b --seeds 0-99``; needs Ray).
 - Errors: every failure of the Rust side raises a ``PilqrError`` (or a subclass:
   ``ActionError``, ``EpisodeError``, ``TaskError``, ``ShapeError``, ``SettingsError``,
   ``SolverError``, ``ExperimentError``) carrying the Rust error's message.

@@ -283,3 +283,50 @@ def run_experiment(
 ) -> Any:
     """``pilqr train`` of the experiment ``path`` into ``out`` (default ``runs/NAME``);
     returns the run directory. MDGPS experiments raise ``ExperimentError``."""
+
+class Renderer:
+    """Draws states of a built-in task through its default camera (the engine of
+    ``render_mode="rgb_array"``); a separate instance of the task from any ``TaskEnv``."""
+
+    def __init__(self, name: str) -> None:
+        """A renderer of the built-in task ``name``; a ``PilqrError`` if it cannot be drawn."""
+    @property
+    def size(self) -> tuple[int, int]:
+        """``(H, W)`` of the images, in pixels."""
+    def render(self, condition: int, x: npt.NDArray[np.float64]) -> npt.NDArray[np.uint8]:
+        """The image ``[H, W, 3]`` (uint8 RGB, row 0 at the top) of state ``x`` (float64
+        ``[dX]``) of ``condition``."""
+
+_VecOutputs = tuple[
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.bool_],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.bool_],
+    npt.NDArray[np.bool_],
+    npt.NDArray[np.float64],
+]
+
+class VecTaskEnv:
+    """``N`` copies of a built-in task stepped together on worker threads (the engine of
+    ``pilqr.vector_env.PilqrVectorEnv``); results independent of the thread count."""
+
+    def __init__(self, name: str, num_envs: int, threads: int) -> None:
+        """``num_envs`` copies of task ``name`` stepped by ``threads`` worker threads."""
+    @property
+    def num_envs(self) -> int:
+        """The number of copies ``N``."""
+    @property
+    def threads(self) -> int:
+        """The number of worker threads."""
+    def reset(self, resets: list[tuple[int, int, int]]) -> _VecOutputs:
+        """Reset the copies listed as ``(copy, condition, seed)``, leaving the others; returns
+        ``(obs [N, dO], reward [N], truncated [N], state [N, dX], finished [N], success [N],
+        metric [N])``."""
+    def step(
+        self, actions: npt.NDArray[np.float64], resets: list[tuple[int, int, int]]
+    ) -> _VecOutputs:
+        """Step every copy with its row of ``actions`` (float64 ``[N, dU]``), except the
+        copies listed in ``resets`` as ``(copy, condition, seed)``, which are reset instead;
+        returns as ``reset``, ``finished`` marking the copies whose episode ended at this
+        step (their success test in ``success`` and ``metric``)."""

@@ -20,6 +20,13 @@ float64)`` actions, the limits being the bounds the task clamps actions to (an a
 them acts as the bound, and is scored as given, as the Rust sampler scores the actions it
 records). ``reset(seed=s)`` is deterministic: the condition draw and the task's own
 randomness come from the env's ``np_random``.
+
+``render_mode="rgb_array"``: ``env.render()`` returns the current state as an ``[H, W, 3]``
+uint8 image drawn by the task suite's renderer (a separate instance of the task, so drawing
+does not disturb the episode).
+
+Vector envs: ``make_vec(id, num_envs, threads=None)`` (or ``gymnasium.make_vec``) gives a
+``PilqrVectorEnv`` whose copies step in Rust on worker threads (see ``pilqr.vector_env``).
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from gymnasium import spaces
 
 from pilqr import _native
 
-__all__ = ["ENV_IDS", "PilqrEnv", "env_id"]
+__all__ = ["ENV_IDS", "PilqrEnv", "PilqrVectorEnv", "env_id", "make_vec"]
 
 
 def env_id(task: str) -> str:
@@ -49,10 +56,11 @@ class PilqrEnv(gymnasium.Env[npt.NDArray[np.float64], npt.NDArray[np.float64]]):
         condition: the condition of every episode, as an index or a name; ``None`` draws one
             of the train conditions uniformly per reset. ``reset(options={"condition": c})``
             overrides it for one episode.
-        render_mode: only ``None`` for now.
+        render_mode: ``None`` or ``"rgb_array"`` (``render()`` returns an ``[H, W, 3]``
+            uint8 image of the current state).
     """
 
-    metadata: dict[str, Any] = {"render_modes": []}
+    metadata: dict[str, Any] = {"render_modes": ["rgb_array"]}
 
     def __init__(
         self,
@@ -60,12 +68,17 @@ class PilqrEnv(gymnasium.Env[npt.NDArray[np.float64], npt.NDArray[np.float64]]):
         condition: int | str | None = None,
         render_mode: str | None = None,
     ) -> None:
-        if render_mode is not None:
-            raise ValueError(f"render_mode {render_mode!r} is not supported (only None)")
+        if render_mode not in (None, *self.metadata["render_modes"]):
+            raise ValueError(
+                f"render_mode {render_mode!r} is not supported (None or 'rgb_array')"
+            )
         self.render_mode = render_mode
         self._env = _native.TaskEnv(task)
         self.task = task
         dx, du, dobs, horizon, dt = self._env.dims
+        self.metadata = {"render_modes": ["rgb_array"], "render_fps": 1.0 / dt}
+        # Built now, so that a task that cannot be drawn fails at make() time.
+        self._renderer = _native.Renderer(task) if render_mode == "rgb_array" else None
         self.horizon: int = horizon
         self.dt: float = dt
         self.state_dim: int = dx
@@ -95,19 +108,27 @@ class PilqrEnv(gymnasium.Env[npt.NDArray[np.float64], npt.NDArray[np.float64]]):
             )
         return index
 
+    def draw(
+        self, rng: np.random.Generator, options: dict[str, Any] | None = None
+    ) -> tuple[int, int]:
+        """The condition and task seed of a new episode, drawn from ``rng`` (the same draws
+        for ``reset`` and for each copy of a ``PilqrVectorEnv``)."""
+        chosen = (options or {}).get("condition", self._fixed)
+        if chosen is None:
+            if not self.train_conditions:
+                raise _native.PilqrError(f"task {self.task!r} has no train condition to draw")
+            chosen = self.train_conditions[int(rng.integers(len(self.train_conditions)))]
+        condition = self._condition_index(chosen)
+        task_seed = int(rng.integers(0, 2**63, dtype=np.int64))
+        return condition, task_seed
+
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[npt.NDArray[np.float64], dict[str, Any]]:
         """Start an episode; returns the first observation ``[dO]`` and ``info`` with the
         ``condition`` (index), its ``condition_name`` and the ``state`` ``[dX]``."""
         super().reset(seed=seed)
-        chosen = (options or {}).get("condition", self._fixed)
-        if chosen is None:
-            if not self.train_conditions:
-                raise _native.PilqrError(f"task {self.task!r} has no train condition to draw")
-            chosen = self.train_conditions[int(self.np_random.integers(len(self.train_conditions)))]
-        condition = self._condition_index(chosen)
-        task_seed = int(self.np_random.integers(0, 2**63, dtype=np.int64))
+        condition, task_seed = self.draw(self.np_random, options)
         obs = self._env.reset(condition, task_seed)
         self.condition = condition
         info = {
@@ -134,6 +155,16 @@ class PilqrEnv(gymnasium.Env[npt.NDArray[np.float64], npt.NDArray[np.float64]]):
             info["success"], info["metric"] = success
         return obs, reward, False, truncated, info
 
+    def render(self) -> npt.NDArray[np.uint8] | None:
+        """The current state as an ``[H, W, 3]`` uint8 RGB image with
+        ``render_mode="rgb_array"``; ``None`` without a render mode. Before the first reset:
+        an ``EpisodeError`` (there is no state yet)."""
+        if self._renderer is None:
+            return None
+        if self.condition is None:
+            raise _native.EpisodeError("render called before reset; call reset first")
+        return self._renderer.render(self.condition, self._env.state())
+
     def trajectory(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], int]:
         """The current episode's states ``[T, dX]``, actions ``[T, dU]`` (zero beyond the
         steps taken) and its condition."""
@@ -147,4 +178,25 @@ for _task in _native.task_names():
     _id = env_id(_task)
     ENV_IDS[_task] = _id
     if _id not in gymnasium.registry:
-        gymnasium.register(id=_id, entry_point="pilqr.gym:PilqrEnv", kwargs={"task": _task})
+        gymnasium.register(
+            id=_id,
+            entry_point="pilqr.gym:PilqrEnv",
+            vector_entry_point="pilqr.vector_env:PilqrVectorEnv",
+            kwargs={"task": _task},
+        )
+
+
+def make_vec(
+    id: str, num_envs: int = 1, threads: int | None = None, **kwargs: Any
+) -> PilqrVectorEnv:
+    """``num_envs`` copies of the registered env ``id`` (e.g. ``"pilqr/Reacher-v0"``) stepped
+    in Rust by ``threads`` worker threads (default: one per core, at most ``num_envs``);
+    ``kwargs`` as for ``PilqrVectorEnv`` (``condition``, ``render_mode``). The same as
+    ``gymnasium.make_vec(id, num_envs, vectorization_mode="vector_entry_point", ...)``."""
+    env = gymnasium.make_vec(
+        id, num_envs=num_envs, vectorization_mode="vector_entry_point", threads=threads, **kwargs
+    )
+    return env
+
+
+from pilqr.vector_env import PilqrVectorEnv  # noqa: E402  (it builds on PilqrEnv above)
