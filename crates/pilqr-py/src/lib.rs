@@ -19,6 +19,8 @@
 
 mod frame_renderer;
 #[cfg(feature = "python")]
+mod py_solvers;
+#[cfg(feature = "python")]
 mod python;
 #[cfg(feature = "python")]
 mod python_render;

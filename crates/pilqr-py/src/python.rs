@@ -234,6 +234,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ActionError", py.get_type::<ActionError>())?;
     m.add("EpisodeError", py.get_type::<EpisodeError>())?;
     m.add("TaskError", py.get_type::<TaskError>())?;
+    crate::py_solvers::register(m)?;
     crate::python_vec::register(m)?;
     Ok(())
 }
