@@ -3,23 +3,12 @@
 //! success test at the end is the task's on that trajectory.
 
 use pilqr_core::{LinearGaussianPolicy, RunSeed, SampleRequest, Task, TaskSeed, sample_policy};
-use pilqr_linalg::{MatStack, VecStack};
 use pilqr_py::{EnvError, StepEnv, trajectory_cost};
 
 /// A zero-mean Gaussian policy with standard deviation `std` per action.
 fn gaussian(task: &dyn Task, std: f64) -> LinearGaussianPolicy {
     let d = task.dims();
-    let cov = MatStack::from_fn(d.horizon, d.du, d.du, |_, mut m| {
-        for i in 0..d.du {
-            m[(i, i)] = std * std;
-        }
-    });
-    LinearGaussianPolicy::new(
-        MatStack::zeros(d.horizon, d.du, d.dx),
-        VecStack::zeros(d.horizon, d.du),
-        cov,
-    )
-    .unwrap()
+    LinearGaussianPolicy::zero_mean(d.horizon, d.dx, d.du, std).unwrap()
 }
 
 /// Sample two trajectories of `name` from `condition` (torques of about half their limits),

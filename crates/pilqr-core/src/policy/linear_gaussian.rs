@@ -72,6 +72,23 @@ impl From<LinearGaussianPolicy> for PolicyParts {
 const SYMMETRY_TOLERANCE: f64 = 1e-8;
 
 impl LinearGaussianPolicy {
+    /// The zero-mean controller `u_t ~ N(0, std²·I)` of horizon `T`, state dimension `dX` and
+    /// action dimension `dU`: zero gains and offsets, the same isotropic noise at every step
+    /// (exploration noise alone, e.g. to excite a task's dynamics). Errors as [`Self::new`]'s
+    /// (`std` must be finite and non-zero for `Σ_t` to be positive definite).
+    pub fn zero_mean(horizon: usize, dx: usize, du: usize, std: f64) -> Result<Self, CoreError> {
+        let cov = MatStack::from_fn(horizon, du, du, |_, mut m| {
+            for i in 0..du {
+                m[(i, i)] = std * std;
+            }
+        });
+        Self::new(
+            MatStack::zeros(horizon, du, dx),
+            VecStack::zeros(horizon, du),
+            cov,
+        )
+    }
+
     /// Build from gains `K [T,dU,dX]`, offsets `k [T,dU]` and covariances `Σ [T,dU,dU]`.
     ///
     /// Checks that the shapes agree, that all values are finite, and that every `Σ_t` is
@@ -306,6 +323,23 @@ mod tests {
         let mut offset = VecStack::zeros(3, 2);
         offset.at_mut(2).copy_from_slice(&[0.3, -0.7]);
         LinearGaussianPolicy::new(gain, offset, MatStack::repeat(3, cov.as_ref()))
+    }
+
+    #[test]
+    fn zero_mean_is_isotropic_noise_around_zero() {
+        let p = LinearGaussianPolicy::zero_mean(4, 3, 2, 0.5).unwrap();
+        assert_eq!((p.horizon(), p.state_dim(), p.action_dim()), (4, 3, 2));
+        let mut u = [1.0; 2];
+        p.mean_action(3, &[1.0, -2.0, 3.0], &mut u).unwrap();
+        assert_eq!(u, [0.0, 0.0]);
+        for t in 0..4 {
+            let c = p.cov().at(t);
+            assert_eq!(
+                (c[(0, 0)], c[(1, 1)], c[(0, 1)], c[(1, 0)]),
+                (0.25, 0.25, 0.0, 0.0)
+            );
+        }
+        assert!(LinearGaussianPolicy::zero_mean(4, 3, 2, 0.0).is_err());
     }
 
     #[test]
