@@ -17,7 +17,7 @@ use crate::cli::train::{execute, require_torch};
 use crate::config::experiment::ExperimentFile;
 use crate::config::reproduce_plan::{PlanEntry, ReproducePlan};
 use crate::error::CliError;
-use crate::report::results_page::{Outcome, Section, results_markdown};
+use crate::report::results_page::{Outcome, Section, keep_baselines_section, results_markdown};
 use crate::report::summary::{Rollouts, summarise};
 use crate::run::metrics_log::MetricsRow;
 use crate::run::progress::OutputMode;
@@ -48,6 +48,12 @@ pub fn reproduce(
     } else {
         "results"
     });
+    let names = plan
+        .entries
+        .iter()
+        .map(|e| ExperimentFile::load(&plan.config_path(e)).map(|f| f.experiment.name))
+        .collect::<Result<Vec<_>, _>>()?;
+    plan.check_ablations(&names)?;
     let mut sections = Vec::with_capacity(plan.entries.len());
     let mut failed = Vec::new();
     for (i, entry) in plan.entries.iter().enumerate() {
@@ -115,6 +121,11 @@ fn write_page(
         sections
     };
     let text = results_markdown(if args.quick { " (quick)" } else { "" }, &command, sections);
+    // `make baselines` adds its section to the page; a missing or unreadable old page has none.
+    let text = match std::fs::read_to_string(page) {
+        Ok(previous) => keep_baselines_section(text, &previous),
+        Err(_) => text,
+    };
     std::fs::create_dir_all(results).map_err(|e| io_error(results, e))?;
     std::fs::write(page, text).map_err(|e| io_error(page, e))
 }

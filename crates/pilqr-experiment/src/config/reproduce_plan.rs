@@ -11,6 +11,7 @@
 //! seeds = 20                           # optional: seeds 0–19 instead of the experiment's own
 //! quick_seeds = 3                      # optional: --quick runs the first 3 seeds (default 3)
 //! notes = "what we found, and why it differs from the paper"   # optional
+//! ablation_of = "gripper_pusher"       # optional: pair this row's methods with that row's
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -42,6 +43,11 @@ pub struct PlanEntry {
     /// The maintainers' reading of the committed results (optional; printed under the table).
     #[serde(default)]
     pub notes: Option<String>,
+    /// An ablation: the name of the earlier row (its experiment's name) this one changes one
+    /// setting of. The page then compares each of this row's methods with the same method of
+    /// that row, paired by seed.
+    #[serde(default)]
+    pub ablation_of: Option<String>,
 }
 
 /// Seeds a `--quick` row runs when the plan does not say.
@@ -127,6 +133,34 @@ impl ReproducePlan {
         Ok(plan)
     }
 
+    /// Check every `ablation_of` against the rows' experiment names (`names[i]` is row `i`'s):
+    /// it must name an earlier row that is not itself.
+    pub fn check_ablations(&self, names: &[String]) -> Result<(), ConfigError> {
+        for (i, e) in self.entries.iter().enumerate() {
+            let Some(base) = &e.ablation_of else { continue };
+            if !names[..i.min(names.len())].contains(base) {
+                let text = std::fs::read_to_string(&self.path).unwrap_or_default();
+                return Err(ConfigError::invalid(
+                    &self.path,
+                    &text,
+                    "ablation_of",
+                    format!(
+                        "experiment {} ({}): `{base}` is not the name of an earlier row (earlier \
+                         rows: {})",
+                        i + 1,
+                        e.paper,
+                        if i == 0 {
+                            "none".to_string()
+                        } else {
+                            names[..i.min(names.len())].join(", ")
+                        }
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The experiment file of `entry`, resolved against the plan's directory.
     pub fn config_path(&self, entry: &PlanEntry) -> PathBuf {
         self.path
@@ -168,6 +202,26 @@ mod tests {
             vec![7, 8, 9, 10, 11]
         );
         assert_eq!(own.run_seeds(&[7, 8, 9, 10, 11], true), vec![7, 8, 9]);
+
+        let ablations = tmp.path().join("ablations.toml");
+        std::fs::write(
+            &ablations,
+            "[[experiment]]\nconfig = \"a.toml\"\npaper = \"p\"\nexpectation = \"e\"\n\
+             [[experiment]]\nconfig = \"a.toml\"\npaper = \"q\"\nexpectation = \"e\"\nablation_of = \"a\"\n",
+        )
+        .unwrap();
+        let p = ReproducePlan::load(&ablations).unwrap();
+        assert_eq!(p.entries[1].ablation_of.as_deref(), Some("a"));
+        p.check_ablations(&["a".into(), "b".into()]).unwrap();
+        let err = p
+            .check_ablations(&["c".into(), "a".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("ablations.toml: field `ablation_of`: experiment 2 (q)")
+                && err.contains("`a` is not the name of an earlier row (earlier rows: c)"),
+            "{err}"
+        );
 
         let cases = [
             (

@@ -37,6 +37,29 @@ pub fn compare_pairs(summaries: &[MethodSummary]) -> Vec<PairComparison> {
     pairs
 }
 
+/// An ablation row against the row it changes one setting of: each method of `summaries` (the
+/// row named `row`) with the same method of `base_summaries` (the row named `base`), labelled
+/// `"method (row)"` and `"method (base)"`. Methods only one of the rows ran are left out.
+pub fn compare_with_base(
+    row: &str,
+    summaries: &[MethodSummary],
+    base: &str,
+    base_summaries: &[MethodSummary],
+) -> Vec<PairComparison> {
+    summaries
+        .iter()
+        .filter_map(|a| {
+            let b = base_summaries.iter().find(|b| b.method == a.method)?;
+            Some(PairComparison {
+                a: format!("{} ({row})", a.method),
+                b: format!("{} ({base})", b.method),
+                cost: difference(&a.seed_costs(), &b.seed_costs()),
+                success: difference(&a.seed_successes(), &b.seed_successes()),
+            })
+        })
+        .collect()
+}
+
 /// Which direction of a difference is an improvement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Better {

@@ -7,7 +7,9 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 use crate::config::reproduce_plan::PlanEntry;
-use crate::report::results_findings::{compare_pairs, findings, pairwise_markdown};
+use crate::report::results_findings::{
+    compare_pairs, compare_with_base, findings, pairwise_markdown,
+};
 use crate::report::statistics::RESAMPLES;
 use crate::report::summary::{MethodSummary, Rollouts, markdown};
 
@@ -90,13 +92,45 @@ pub fn results_markdown(title_suffix: &str, command: &str, sections: &[Section])
         );
     }
     let _ = writeln!(s, "| **all** | | **{}** |\n", minutes(total));
-    for x in sections {
-        section(&mut s, x);
+    for (i, x) in sections.iter().enumerate() {
+        // An ablation is compared with its base row when that row ran earlier on the page.
+        let base = x
+            .entry
+            .ablation_of
+            .as_ref()
+            .and_then(|b| sections[..i].iter().find(|y| &y.name == b));
+        section(&mut s, x, base);
     }
     s
 }
 
-fn section(s: &mut String, x: &Section) {
+/// The opening marker of the section `baselines/report.py` (the deep-RL baselines) writes into
+/// `results.md`.
+pub const BASELINES_BEGIN: &str = "<!-- baselines:begin -->";
+/// Its closing marker.
+pub const BASELINES_END: &str = "<!-- baselines:end -->";
+
+/// `page` (a freshly generated page) followed by the baselines section of `previous` (the page
+/// it replaces), markers included, when `previous` has one: another tool writes that section
+/// and `pilqr reproduce` must not drop it.
+pub fn keep_baselines_section(page: String, previous: &str) -> String {
+    let Some(begin) = previous.find(BASELINES_BEGIN) else {
+        return page;
+    };
+    let Some(len) = previous[begin..].find(BASELINES_END) else {
+        return page;
+    };
+    let kept = &previous[begin..begin + len + BASELINES_END.len()];
+    let mut page = page;
+    if !page.ends_with("\n\n") {
+        page.push('\n');
+    }
+    page.push_str(kept);
+    page.push('\n');
+    page
+}
+
+fn section(s: &mut String, x: &Section, base: Option<&Section>) {
     let _ = writeln!(s, "## {}\n", x.name);
     let _ = writeln!(s, "**Paper:** {}  ", x.entry.paper);
     let _ = writeln!(s, "**Expected:** {}  ", x.entry.expectation);
@@ -117,10 +151,32 @@ fn section(s: &mut String, x: &Section) {
             renders,
         } => {
             let _ = writeln!(s, "{}", markdown(summaries, x.rollouts));
-            let pairs = compare_pairs(summaries);
+            let mut pairs = compare_pairs(summaries);
             if !pairs.is_empty() {
                 let _ = writeln!(s, "Pairwise differences of the means:\n");
                 let _ = writeln!(s, "{}", pairwise_markdown(&pairs));
+            }
+            if let Some(Section {
+                name: base_name,
+                outcome:
+                    Outcome::Finished {
+                        summaries: base_summaries,
+                        ..
+                    },
+                ..
+            }) = base
+            {
+                let against = compare_with_base(&x.name, summaries, base_name, base_summaries);
+                if !against.is_empty() {
+                    let _ = writeln!(
+                        s,
+                        "Against the row this one ablates ([{base_name}](#{})), each method \
+                         with the same method there:\n",
+                        anchor(base_name)
+                    );
+                    let _ = writeln!(s, "{}", pairwise_markdown(&against));
+                }
+                pairs.extend(against);
             }
             for p in plots {
                 let _ = writeln!(s, "![{}]({})", stem(p), p.display());
@@ -203,6 +259,7 @@ mod tests {
             seeds: None,
             quick_seeds: None,
             notes: Some("it did".into()),
+            ablation_of: None,
         }
     }
 
@@ -264,6 +321,74 @@ mod tests {
         assert!(page.contains("One method in this row: no comparison"));
         assert_eq!(page.matches("**Maintainers' notes**").count(), 2);
         assert_eq!(page.matches("it did").count(), 2);
+    }
+
+    #[test]
+    fn an_ablation_row_is_paired_with_the_same_method_of_its_base_row() {
+        let costs = |offset: f64, method: &str| -> Vec<MetricsRow> {
+            (0..4)
+                .map(|seed| row(method, seed, 19, 0, 20.0 + 3.0 * seed as f64 + offset))
+                .collect()
+        };
+        let mut base_rows = costs(0.0, "pilqr");
+        base_rows.extend(costs(5.0, "lqr-flm"));
+        let mut ablation = section(
+            "pusher_x",
+            summarise(&costs(-10.0, "pilqr")),
+            Rollouts::Physics,
+        );
+        ablation.entry.ablation_of = Some("pusher".into());
+        let mut orphan = section("orphan", summarise(&costs(1.0, "pilqr")), Rollouts::Physics);
+        orphan.entry.ablation_of = Some("later".into());
+        let sections = vec![
+            section("pusher", summarise(&base_rows), Rollouts::Physics),
+            ablation,
+            orphan,
+            section("later", summarise(&costs(0.0, "pilqr")), Rollouts::Physics),
+        ];
+        let page = results_markdown("", "pilqr reproduce", &sections);
+        // Only pilqr ran in both rows; every seed is 10 lower, so the paired interval is the
+        // single value −10 and excludes 0.
+        assert!(
+            page.contains("Against the row this one ablates ([pusher](#pusher))"),
+            "{page}"
+        );
+        assert!(
+            page.contains(
+                "| pilqr (pusher_x) − pilqr (pusher) | n = 4, paired by seed | -10.000 | [-10.000, -10.000] | yes |"
+            ),
+            "{page}"
+        );
+        assert!(!page.contains("lqr-flm (pusher_x)"), "{page}");
+        assert_eq!(
+            page.matches("Against the row this one ablates").count(),
+            1,
+            "{page}"
+        );
+        // The generated sentences cover the ablation pair; the orphan (its base comes later)
+        // keeps the one-method sentence.
+        assert!(page.contains("pilqr (pusher_x)"), "{page}");
+        assert_eq!(page.matches("One method in this row").count(), 2, "{page}");
+    }
+
+    #[test]
+    fn the_baselines_section_of_the_previous_page_is_kept() {
+        let previous = format!(
+            "# old page\n\nold table\n\n{BASELINES_BEGIN}\n## Deep-RL baselines\n\n| a |\n{BASELINES_END}\n\ntrailing\n"
+        );
+        let page = keep_baselines_section("# new page\n\nnew table\n".into(), &previous);
+        assert_eq!(
+            page,
+            format!(
+                "# new page\n\nnew table\n\n{BASELINES_BEGIN}\n## Deep-RL baselines\n\n| a |\n{BASELINES_END}\n"
+            )
+        );
+        // Nothing to keep: no section, or an unterminated one.
+        assert_eq!(keep_baselines_section("x\n".into(), "old\n"), "x\n");
+        assert_eq!(
+            keep_baselines_section("x\n".into(), &format!("{BASELINES_BEGIN}\nhalf")),
+            "x\n"
+        );
     }
 
     /// The gap of `d`'s interval as the page prints it.
