@@ -134,11 +134,12 @@ impl ReproducePlan {
     }
 
     /// Check every `ablation_of` against the rows' experiment names (`names[i]` is row `i`'s):
-    /// it must name an earlier row that is not itself.
+    /// it must name an earlier row.
     pub fn check_ablations(&self, names: &[String]) -> Result<(), ConfigError> {
         for (i, e) in self.entries.iter().enumerate() {
             let Some(base) = &e.ablation_of else { continue };
-            if !names[..i.min(names.len())].contains(base) {
+            let earlier = &names[..i.min(names.len())];
+            if !earlier.contains(base) {
                 let text = std::fs::read_to_string(&self.path).unwrap_or_default();
                 return Err(ConfigError::invalid(
                     &self.path,
@@ -149,10 +150,10 @@ impl ReproducePlan {
                          rows: {})",
                         i + 1,
                         e.paper,
-                        if i == 0 {
+                        if earlier.is_empty() {
                             "none".to_string()
                         } else {
-                            names[..i.min(names.len())].join(", ")
+                            earlier.join(", ")
                         }
                     ),
                 ));

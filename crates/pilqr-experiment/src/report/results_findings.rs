@@ -26,15 +26,25 @@ pub fn compare_pairs(summaries: &[MethodSummary]) -> Vec<PairComparison> {
     let mut pairs = Vec::new();
     for (i, a) in summaries.iter().enumerate() {
         for b in &summaries[i + 1..] {
-            pairs.push(PairComparison {
-                a: a.method.clone(),
-                b: b.method.clone(),
-                cost: difference(&a.seed_costs(), &b.seed_costs()),
-                success: difference(&a.seed_successes(), &b.seed_successes()),
-            });
+            pairs.push(compare(a.method.clone(), a, b.method.clone(), b));
         }
     }
     pairs
+}
+
+/// `a` against `b`, under the labels `a_label` and `b_label`.
+fn compare(
+    a_label: String,
+    a: &MethodSummary,
+    b_label: String,
+    b: &MethodSummary,
+) -> PairComparison {
+    PairComparison {
+        a: a_label,
+        b: b_label,
+        cost: difference(&a.seed_costs(), &b.seed_costs()),
+        success: difference(&a.seed_successes(), &b.seed_successes()),
+    }
 }
 
 /// An ablation row against the row it changes one setting of: each method of `summaries` (the
@@ -50,12 +60,12 @@ pub fn compare_with_base(
         .iter()
         .filter_map(|a| {
             let b = base_summaries.iter().find(|b| b.method == a.method)?;
-            Some(PairComparison {
-                a: format!("{} ({row})", a.method),
-                b: format!("{} ({base})", b.method),
-                cost: difference(&a.seed_costs(), &b.seed_costs()),
-                success: difference(&a.seed_successes(), &b.seed_successes()),
-            })
+            Some(compare(
+                format!("{} ({row})", a.method),
+                a,
+                format!("{} ({base})", b.method),
+                b,
+            ))
         })
         .collect()
 }

@@ -113,7 +113,7 @@ pub const BASELINES_END: &str = "<!-- baselines:end -->";
 /// `page` (a freshly generated page) followed by the baselines section of `previous` (the page
 /// it replaces), markers included, when `previous` has one: another tool writes that section
 /// and `pilqr reproduce` must not drop it.
-pub fn keep_baselines_section(page: String, previous: &str) -> String {
+pub fn keep_baselines_section(mut page: String, previous: &str) -> String {
     let Some(begin) = previous.find(BASELINES_BEGIN) else {
         return page;
     };
@@ -121,7 +121,6 @@ pub fn keep_baselines_section(page: String, previous: &str) -> String {
         return page;
     };
     let kept = &previous[begin..begin + len + BASELINES_END.len()];
-    let mut page = page;
     if !page.ends_with("\n\n") {
         page.push('\n');
     }
